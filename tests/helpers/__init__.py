@@ -1,0 +1,1 @@
+"""Test helpers: generated videos with frame-index barcodes, and the sequential-decode oracle."""
