@@ -35,11 +35,14 @@ class VideoMetadata:
         path: the file.
         num_frames: frames a full sequential decode yields (not the header's claim).
         fps: average frame rate, ``num_frames / duration_seconds`` when the header disagrees with the content.
-        width, height: frame size as decoded (before rotation is applied).
+        width, height: frame size as returned by readers, i.e. upright (after ``rotation`` is applied).
         duration_seconds: time from the first frame's start to the last frame's end.
         codec: the codec name as FFmpeg reports it (``h264``, ``mpeg4``, ``vp9`` ...).
-        rotation: degrees counter-clockwise the display matrix asks for (0, 90, 180, 270).
+        rotation: degrees counter-clockwise the display matrix asks for (0, 90, 180, 270); readers apply it.
         frame_table: per-frame timestamps and verified seek points; ``None`` when not probed.
+        motion: per-frame motion energy measured during the probe's sequential decode (mean absolute grey-level
+            difference to the previous frame at low resolution; frame 0 has 0), used to favour moving windows;
+            ``None`` when not measured.
         file_size, mtime_ns: identify the file version the probe describes (cache validation).
     """
 
@@ -52,10 +55,14 @@ class VideoMetadata:
     codec: str
     rotation: int = 0
     frame_table: FrameTable | None = None
+    motion: tuple[float, ...] | None = None
     file_size: int = -1
     mtime_ns: int = -1
 
     def __post_init__(self) -> None:
+        if self.motion is not None and len(self.motion) != self.num_frames:
+            raise ValueError(f"motion profile of '{self.path}' has {len(self.motion)} values for "
+                             f"{self.num_frames} frames")
         if self.num_frames < 0:
             raise ValueError(f"num_frames of '{self.path}' must be >= 0, got {self.num_frames}")
         if self.frame_table is not None and self.frame_table.num_frames != self.num_frames:
@@ -70,6 +77,7 @@ class VideoMetadata:
             "path", "num_frames", "fps", "width", "height", "duration_seconds", "codec", "rotation",
             "file_size", "mtime_ns")}
         data["frame_table"] = None if self.frame_table is None else self.frame_table.to_dict()
+        data["motion"] = None if self.motion is None else [round(m, 2) for m in self.motion]
         return data
 
     @classmethod
@@ -82,6 +90,7 @@ class VideoMetadata:
             duration_seconds=float(data["duration_seconds"]), codec=str(data["codec"]),
             rotation=int(data.get("rotation", 0)),
             frame_table=None if table is None else FrameTable.from_dict(table),
+            motion=None if data.get("motion") is None else tuple(float(m) for m in data["motion"]),
             file_size=int(data.get("file_size", -1)), mtime_ns=int(data.get("mtime_ns", -1)),
         )
 
