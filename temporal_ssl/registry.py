@@ -19,9 +19,9 @@ T = TypeVar("T", bound=Callable[..., Any])
 
 
 def closest_match(word: str, choices: list[str]) -> str:
-    """A ``"; did you mean 'x'?"`` suffix for an error message, or an empty string."""
+    """The end of an error sentence: ``"; did you mean 'x'?"`` when a choice is close, else ``"."``."""
     close = difflib.get_close_matches(word, choices, n=1)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    return f"; did you mean '{close[0]}'?" if close else "."
 
 
 def check_keys(options: Mapping[str, Any], valid: list[str], *, where: str) -> None:
