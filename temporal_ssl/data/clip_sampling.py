@@ -1,0 +1,253 @@
+"""Where clips go inside a video: pure functions over frame indices (no decoding, no global RNG).
+
+A clip is ``num_frames_per_clip`` frames taken every ``frame_stride`` frames, so it spans
+``(num_frames_per_clip - 1) * frame_stride + 1`` frames. The ``clip_starts_*`` functions return clip start
+indices; :func:`clips_from_starts` turns them into the ``[N, T]`` frame indices to decode (all at once, the
+torchcodec sampler model). Randomness comes only from the ``numpy.random.Generator`` the caller passes.
+
+Videos shorter than one clip span follow an explicit ``short_video`` policy:
+
+* ``"loop"``: indices wrap around to the start (``i % num_frames``; the tiling of CVRL);
+* ``"repeat_last"``: indices past the end repeat the last frame (padding as in PyTorchVideo / torchvision);
+* ``"skip"``: raise :class:`ShortVideoError`, which a dataset catches to skip the video and count it.
+
+A video with no frame at all always raises :class:`ShortVideoError`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import numpy as np
+
+from temporal_ssl.errors import TemporalSSLError
+
+ShortVideoPolicy = Literal["loop", "repeat_last", "skip"]
+GapFallback = Literal["last_draw", "raise"]
+SHORT_VIDEO_POLICIES: tuple[str, ...] = ("loop", "repeat_last", "skip")
+
+
+class ShortVideoError(TemporalSSLError, ValueError):
+    """A video has fewer frames than a clip (or a set of clips) needs and the policy is ``"skip"``.
+
+    Carries ``num_frames`` and ``num_frames_needed`` so a dataset can report the skip.
+    """
+
+    def __init__(self, num_frames: int, num_frames_needed: int, what: str = "a clip") -> None:
+        self.num_frames = num_frames
+        self.num_frames_needed = num_frames_needed
+        super().__init__(f"video has {num_frames} frames but {what} needs {num_frames_needed}; skip it, or "
+                         "use short_video='loop' / 'repeat_last' (or filter the index with min_num_frames)")
+
+
+def clip_span(num_frames_per_clip: int, frame_stride: int = 1) -> int:
+    """Number of consecutive source frames a clip covers: ``(T - 1) * stride + 1``."""
+    _check_clip(num_frames_per_clip, frame_stride)
+    return (num_frames_per_clip - 1) * frame_stride + 1
+
+
+def num_clip_starts(num_frames: int, *, num_frames_per_clip: int, frame_stride: int = 1) -> int:
+    """How many start positions keep a whole clip inside the video (``<= 0`` for a short video)."""
+    return num_frames - clip_span(num_frames_per_clip, frame_stride) + 1
+
+
+def clip_indices(start: int, *, num_frames_per_clip: int, frame_stride: int = 1,
+                 num_frames: int | None = None, short_video: ShortVideoPolicy = "skip") -> np.ndarray:
+    """The frame indices of one clip starting at ``start``, int64 ``[T]``.
+
+    Args:
+        start: first frame index.
+        num_frames_per_clip: ``T``.
+        frame_stride: distance between consecutive frames of the clip.
+        num_frames: frames in the video; when given, indices past the end follow ``short_video``.
+        short_video: see the module docstring.
+    """
+    return clips_from_starts([start], num_frames_per_clip=num_frames_per_clip, frame_stride=frame_stride,
+                             num_frames=num_frames, short_video=short_video)[0]
+
+
+def clips_from_starts(starts: np.ndarray | list[int], *, num_frames_per_clip: int, frame_stride: int = 1,
+                      num_frames: int | None = None, short_video: ShortVideoPolicy = "skip") -> np.ndarray:
+    """Frame indices of clips starting at ``starts``, int64 ``[N, T]`` (see :func:`clip_indices`)."""
+    _check_clip(num_frames_per_clip, frame_stride)
+    _check_policy(short_video)
+    starts_array = np.asarray(starts, dtype=np.int64).reshape(-1)
+    if starts_array.size and starts_array.min() < 0:
+        raise ValueError(f"clip starts must be >= 0, got {starts_array.min()}")
+    indices = starts_array[:, None] + frame_stride * np.arange(num_frames_per_clip, dtype=np.int64)[None, :]
+    if num_frames is None:
+        return indices
+    if num_frames <= 0:
+        raise ShortVideoError(num_frames, clip_span(num_frames_per_clip, frame_stride))
+    if indices.size and indices.max() >= num_frames:
+        if short_video == "skip":
+            raise ShortVideoError(num_frames, int(indices.max()) + 1, "these clips")
+        indices = indices % num_frames if short_video == "loop" else np.minimum(indices, num_frames - 1)
+    return indices
+
+
+def clip_starts_random(num_frames: int, *, num_frames_per_clip: int, frame_stride: int = 1,
+                       num_clips: int = 1, rng: np.random.Generator,
+                       short_video: ShortVideoPolicy = "skip") -> np.ndarray:
+    """``num_clips`` independent uniformly random starts keeping each clip inside the video, int64 ``[N]``.
+
+    For a short video: ``loop`` draws starts uniformly over all frames (clips wrap); ``repeat_last`` starts
+    at 0.
+    """
+    count = _starts_or_policy(num_frames, num_frames_per_clip, frame_stride, short_video)
+    _check_count(num_clips, "num_clips")
+    if count <= 0:
+        high = num_frames if short_video == "loop" else 1
+        return rng.integers(0, high, size=num_clips, dtype=np.int64)
+    return rng.integers(0, count, size=num_clips, dtype=np.int64)
+
+
+def clip_starts_uniform(num_frames: int, *, num_clips: int, num_frames_per_clip: int,
+                        frame_stride: int = 1, short_video: ShortVideoPolicy = "skip") -> np.ndarray:
+    """Evaluation starts, int64 ``[N]``: clip centres at ``linspace(span/2, num_frames - span/2, num_clips)``.
+
+    This is VCOP's test sampling. The first clip starts at frame 0 and the last ends at the last frame; as in
+    VCOP's released code a single clip (``num_clips=1``) starts at frame 0. A short video gives starts of 0.
+    """
+    count = _starts_or_policy(num_frames, num_frames_per_clip, frame_stride, short_video)
+    _check_count(num_clips, "num_clips")
+    if count <= 0:
+        return np.zeros(num_clips, dtype=np.int64)
+    span = clip_span(num_frames_per_clip, frame_stride)
+    centres = np.linspace(span / 2, num_frames - span / 2, num_clips)
+    # The rounding guard keeps exact integers exact (2.9999999 must not become 2).
+    return np.clip(np.floor(centres - span / 2 + 1e-9), 0, count - 1).astype(np.int64)
+
+
+def clip_starts_constant(num_frames: int, *, num_clips: int, num_frames_per_clip: int, frame_stride: int = 1,
+                         rng: np.random.Generator | None = None,
+                         short_video: ShortVideoPolicy = "skip") -> np.ndarray:
+    """One clip per equal segment of the possible starts (TSN / mmaction2 ``SampleFrames``), int64 ``[N]``.
+
+    The ``P`` possible starts are cut into ``num_clips`` segments. Without ``rng`` (evaluation) each clip
+    starts at its segment's centre, ``floor((k + 0.5) * P / N)``; with ``rng`` (training) at a uniformly
+    random start inside segment ``k`` of width ``P // N``. When ``P < N`` segments are empty, and the training
+    draw is ``N`` sorted uniform starts instead. A short video gives starts of 0.
+    """
+    count = _starts_or_policy(num_frames, num_frames_per_clip, frame_stride, short_video)
+    _check_count(num_clips, "num_clips")
+    if count <= 0:
+        return np.zeros(num_clips, dtype=np.int64)
+    k = np.arange(num_clips, dtype=np.int64)
+    if rng is None:
+        return ((2 * k + 1) * count // (2 * num_clips)).astype(np.int64)
+    width = count // num_clips
+    if width == 0:
+        return np.sort(rng.integers(0, count, size=num_clips, dtype=np.int64))
+    return k * width + rng.integers(0, width, size=num_clips, dtype=np.int64)
+
+
+def clip_starts_sliding(num_frames: int, *, num_frames_per_clip: int, frame_stride: int = 1,
+                        window_stride: int | None = None, include_last: bool = False,
+                        short_video: ShortVideoPolicy = "skip") -> np.ndarray:
+    """Every clip of a sliding window over the whole video (dense testing), int64 ``[N]``.
+
+    Starts are ``0, s, 2s, ...`` while the clip fits (``s = window_stride``, default one clip span, i.e.
+    non-overlapping), so ``N = floor((num_frames - span) / s) + 1``. ``include_last`` adds a final clip ending
+    at the last frame when the windows leave frames uncovered (PyTorchVideo's ``backpad_last``).
+    """
+    count = _starts_or_policy(num_frames, num_frames_per_clip, frame_stride, short_video)
+    step = clip_span(num_frames_per_clip, frame_stride) if window_stride is None else window_stride
+    _check_count(step, "window_stride")
+    if count <= 0:
+        return np.zeros(1, dtype=np.int64)
+    starts = np.arange(0, count, step, dtype=np.int64)
+    if include_last and starts[-1] != count - 1:
+        starts = np.append(starts, count - 1)
+    return starts
+
+
+def clip_starts_consecutive(first_start: int, *, num_clips: int, num_frames_per_clip: int,
+                            frame_stride: int = 1, clip_gap_frames: int = 0) -> np.ndarray:
+    """Starts of ``num_clips`` clips in a row, ``clip_gap_frames`` apart (from one clip's end to the next).
+
+    Clip ``k`` starts at ``first_start + k * (span + clip_gap_frames)`` (VCOP cuts its tuples this way).
+    """
+    _check_count(num_clips, "num_clips")
+    step = clip_span(num_frames_per_clip, frame_stride) + clip_gap_frames
+    if step <= 0:
+        raise ValueError(f"clip_gap_frames={clip_gap_frames} makes consecutive clips start at the same frame "
+                         "or go backwards; it must be > -span")
+    return first_start + step * np.arange(num_clips, dtype=np.int64)
+
+
+def clip_starts_multi(num_frames: int, *, num_clips: int, num_frames_per_clip: int, frame_stride: int = 1,
+                      rng: np.random.Generator, min_clip_gap_frames: int | None = None,
+                      max_clip_gap_frames: int | None = None, max_retries: int = 100,
+                      fallback: GapFallback = "last_draw",
+                      short_video: ShortVideoPolicy = "skip") -> np.ndarray:
+    """``num_clips`` uniformly random starts whose gaps obey bounds, by rejection sampling, int64 ``[N]``.
+
+    A gap is measured between consecutive clips in time order, from the end of one clip to the start of the
+    next (0 = adjacent, negative = overlapping). Up to ``max_retries`` draws are made; when none satisfies the
+    bounds, ``fallback="last_draw"`` returns the last draw (PySlowFast's behaviour) and ``"raise"`` raises
+    ``ShortVideoError``. Bounds no placement can satisfy in this video are detected first and follow the
+    fallback without retrying. Starts come back in draw order (not sorted), so callers may treat clip 0 as the
+    anchor.
+    """
+    if fallback not in ("last_draw", "raise"):
+        raise ValueError(f"fallback={fallback!r} is not one of 'last_draw', 'raise'")
+    if max_retries < 1:
+        raise ValueError(f"max_retries must be >= 1, got {max_retries}")
+    low = -math.inf if min_clip_gap_frames is None else min_clip_gap_frames
+    high = math.inf if max_clip_gap_frames is None else max_clip_gap_frames
+    if low > high:
+        raise ValueError(f"min_clip_gap_frames={min_clip_gap_frames} > "
+                         f"max_clip_gap_frames={max_clip_gap_frames}")
+    count = num_clip_starts(num_frames, num_frames_per_clip=num_frames_per_clip, frame_stride=frame_stride)
+    span = clip_span(num_frames_per_clip, frame_stride)
+    # Smallest spread the bounds allow: every gap at its lower bound (starts may coincide, never go back).
+    least_spread = (num_clips - 1) * max(low + span, 0)
+    feasible = count > 0 and least_spread <= count - 1
+    draw = clip_starts_random(num_frames, num_frames_per_clip=num_frames_per_clip, frame_stride=frame_stride,
+                              num_clips=num_clips, rng=rng, short_video=short_video)
+    for _ in range(max_retries if feasible else 0):
+        gaps = np.diff(np.sort(draw)) - span
+        if np.all(gaps >= low) and np.all(gaps <= high):
+            return draw
+        draw = rng.integers(0, count, size=num_clips, dtype=np.int64)
+    if fallback == "raise":
+        what = f"{num_clips} clips with gaps in [{min_clip_gap_frames}, {max_clip_gap_frames}]"
+        raise ShortVideoError(num_frames, int(span + least_spread), what)
+    return draw
+
+
+def segment_frame_indices(num_frames: int, *, num_segments: int,
+                          rng: np.random.Generator | None = None) -> np.ndarray:
+    """One frame per equal segment of the video (TSN; the usual Something-Something sampler), int64 ``[N]``.
+
+    The single-frame case of :func:`clip_starts_constant`: centres without ``rng``, random offsets with it.
+    """
+    return clip_starts_constant(num_frames, num_clips=num_segments, num_frames_per_clip=1, rng=rng,
+                                short_video="repeat_last")
+
+
+def _starts_or_policy(num_frames: int, num_frames_per_clip: int, frame_stride: int,
+                      short_video: ShortVideoPolicy) -> int:
+    """Number of valid starts; raises ``ShortVideoError`` when the policy is ``skip`` and there is none."""
+    _check_policy(short_video)
+    count = num_clip_starts(num_frames, num_frames_per_clip=num_frames_per_clip, frame_stride=frame_stride)
+    if num_frames <= 0 or (count <= 0 and short_video == "skip"):
+        raise ShortVideoError(num_frames, clip_span(num_frames_per_clip, frame_stride))
+    return count
+
+
+def _check_clip(num_frames_per_clip: int, frame_stride: int) -> None:
+    _check_count(num_frames_per_clip, "num_frames_per_clip")
+    _check_count(frame_stride, "frame_stride")
+
+
+def _check_count(value: int, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+
+
+def _check_policy(short_video: str) -> None:
+    if short_video not in SHORT_VIDEO_POLICIES:
+        raise ValueError(f"short_video={short_video!r} is not one of {', '.join(SHORT_VIDEO_POLICIES)}")

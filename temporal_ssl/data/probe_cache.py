@@ -1,0 +1,122 @@
+"""The probe cache: what probing each file found, keyed by its path, size and modification time.
+
+Probing decodes every frame of a file, so a corpus is probed once and the results are kept in a JSON-lines
+file. A result is reused while the file's size and ``mtime_ns`` are unchanged; a changed file is re-probed.
+Results are appended as they arrive, so an interrupted build keeps what it probed and the next one resumes; a
+torn last line is ignored. Failures are cached too (with the decoder's message), so a corrupt file is not
+decoded again on every build unless it changes or a retry is asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from temporal_ssl.types import VideoMetadata
+
+logger = logging.getLogger(__name__)
+
+CACHE_VERSION = 1
+"""Bump when the meaning of a cached probe changes; older caches are then ignored and files re-probed."""
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """What probing one file version found: its metadata, or why it could not be probed.
+
+    Args:
+        path: the file, absolute.
+        file_size, mtime_ns: the file version probed (from ``os.stat`` before probing).
+        metadata: the probe's result, or ``None`` when probing failed.
+        error: the decoder's message when probing failed, else ``None``.
+    """
+
+    path: str
+    file_size: int
+    mtime_ns: int
+    metadata: VideoMetadata | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "file_size": self.file_size, "mtime_ns": self.mtime_ns,
+                "metadata": None if self.metadata is None else self.metadata.to_dict(), "error": self.error}
+
+
+class ProbeCache:
+    """A JSON-lines probe cache bound to one file (created on the first write)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._raw: dict[str, dict[str, Any]] = {}
+        self._num_lines = 0
+        self._load()
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def lookup(self, path: str, file_size: int, mtime_ns: int) -> ProbeResult | None:
+        """The cached result for this exact file version, or ``None`` (never probed, or changed since)."""
+        raw = self._raw.get(path)
+        if raw is None or raw["file_size"] != file_size or raw["mtime_ns"] != mtime_ns:
+            return None
+        metadata = raw.get("metadata")
+        return ProbeResult(path, file_size, mtime_ns,
+                           None if metadata is None else VideoMetadata.from_dict(metadata), raw.get("error"))
+
+    def append(self, results: Iterable[ProbeResult]) -> None:
+        """Add results to the cache file now (flushed), superseding older results for the same paths."""
+        lines = []
+        for result in results:
+            raw = result.to_dict()
+            self._raw[result.path] = raw
+            lines.append(json.dumps(raw, separators=(",", ":")))
+        if not lines:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        new_file = not self.path.exists() or self._num_lines == 0
+        with open(self.path, "w" if new_file else "a", encoding="utf-8") as handle:
+            if new_file:
+                handle.write(json.dumps({"temporal_ssl_probe_cache": CACHE_VERSION}) + "\n")
+            handle.write("\n".join(lines) + "\n")
+            handle.flush()
+        self._num_lines += len(lines) + (1 if new_file else 0)
+
+    def compact(self) -> None:
+        """Rewrite the file without superseded lines, atomically, when they make up over half of it."""
+        if self._num_lines <= 2 * (len(self._raw) + 1):
+            return
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps({"temporal_ssl_probe_cache": CACHE_VERSION}) + "\n")
+            for raw in self._raw.values():
+                handle.write(json.dumps(raw, separators=(",", ":")) + "\n")
+        os.replace(tmp, self.path)
+        self._num_lines = len(self._raw) + 1
+
+    def _load(self) -> None:
+        if not self.path.is_file():
+            return
+        with open(self.path, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+        try:
+            header = json.loads(lines[0]) if lines else {}
+        except json.JSONDecodeError:
+            header = {}
+        if header.get("temporal_ssl_probe_cache") != CACHE_VERSION:
+            logger.info("ignoring probe cache '%s' written by another version; every file will be re-probed",
+                        self.path)
+            return
+        for number, line in enumerate(lines[1:], start=2):
+            try:
+                raw = json.loads(line)
+                self._raw[raw["path"]] = raw
+            except (json.JSONDecodeError, KeyError, TypeError):
+                # An interrupted build can leave a torn last line; anything else is damage worth a warning.
+                level = logging.DEBUG if number == len(lines) else logging.WARNING
+                logger.log(level, "skipping unreadable line %d of probe cache '%s'", number, self.path)
+        self._num_lines = len(lines)

@@ -1,0 +1,231 @@
+"""VideoIndex: probing through the cache (hit, miss, partial update), quarantine, filters, save/load, the
+tool."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+import temporal_ssl.data.probing as probing
+from temporal_ssl.data import VideoIndex, build_index, load_index
+from temporal_ssl.data.probe_cache import ProbeCache
+from temporal_ssl.errors import DatasetError
+from tests.helpers.video_factory import VideoSpec, write_video
+
+# class folder -> [(file stem, number of frames, codec)]
+LAYOUT = {
+    "MoveLeft": [("v_MoveLeft_g01_c01", 8, "mpeg4"), ("v_MoveLeft_g02_c01", 14, "libx264")],
+    "MoveRight": [("v_MoveRight_g01_c01", 10, "mpeg4"), ("v_MoveRight_g02_c01", 6, "mpeg4")],
+}
+SIZE = (32, 48)  # height, width
+
+
+@pytest.fixture(scope="session")
+def corpus_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny UCF101-style corpus (written once): 4 real videos, one text file and one empty file posing as
+    videos."""
+    root = tmp_path_factory.mktemp("ucf_template")
+    videos, splits = root / "videos", root / "splits"
+    splits.mkdir()
+    train, test = [], []
+    for label, (name, items) in enumerate(LAYOUT.items(), start=1):
+        (videos / name).mkdir(parents=True)
+        for stem, frames, codec in items:
+            write_video(videos / name / f"{stem}.mp4",
+                        VideoSpec(stem, codec=codec, num_frames=frames, height=SIZE[0], width=SIZE[1]))
+            (train if stem.endswith("g01_c01") else test).append((f"{name}/{stem}.mp4", label))
+    (videos / "MoveLeft" / "v_MoveLeft_g03_c01.mp4").write_text("this is not a video")
+    (videos / "MoveRight" / "v_MoveRight_g03_c01.mp4").write_bytes(b"")
+    train += [("MoveLeft/v_MoveLeft_g03_c01.mp4", 1), ("MoveRight/v_MoveRight_g03_c01.mp4", 2),
+              ("MoveRight/v_MoveRight_g09_c01.mp4", 2)]  # the last one is not on disk
+    (splits / "classInd.txt").write_text("".join(f"{i} {n}\r\n" for i, n in enumerate(LAYOUT, start=1)))
+    (splits / "trainlist01.txt").write_text("".join(f"{p} {label}\r\n" for p, label in train))
+    (splits / "testlist01.txt").write_text("".join(f"{p}\r\n" for p, _ in test))
+    return root
+
+
+@pytest.fixture
+def corpus(corpus_template: Path, tmp_path: Path) -> Path:
+    """A fresh copy per test, so tests may modify files and caches."""
+    root = tmp_path / "ucf"
+    shutil.copytree(corpus_template, root)
+    return root
+
+
+@pytest.fixture
+def probe_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records every file the index probes (in-process probing, workers=1)."""
+    calls: list[str] = []
+    original = probing.probe_one
+
+    def counting(path: str) -> tuple:
+        calls.append(path)
+        return original(path)
+
+    monkeypatch.setattr(probing, "probe_one", counting)
+    return calls
+
+
+def _build(root: Path, **kwargs: object) -> VideoIndex:
+    return build_index("ucf101", root / "videos", options={"split": 1}, workers=1, progress=False, **kwargs)
+
+
+def test_index_probes_records_quarantines_and_reports_missing(corpus: Path, probe_calls: list[str]) -> None:
+    index = _build(corpus)
+    expected = {stem: frames for items in LAYOUT.values() for stem, frames, _ in items}
+    assert {Path(r.path).stem: r.num_frames for r in index} == expected
+    assert all((r.metadata.height,
+                r.metadata.width) == SIZE and r.metadata.frame_table is not None for r in index)
+    assert [r.index for r in index] == list(range(len(index)))
+    assert {Path(q.path).name for q in index.quarantined} == {"v_MoveLeft_g03_c01.mp4",
+                                                              "v_MoveRight_g03_c01.mp4"}
+    assert all(q.path in q.reason for q in index.quarantined)  # the decoder's message names the file
+    assert [Path(m.path).name for m in index.missing] == ["v_MoveRight_g09_c01.mp4"]
+    assert len(probe_calls) == 6
+    cache_dir = corpus / "videos" / ".temporal_ssl"
+    written = [json.loads(line) for line in (cache_dir / "quarantine.jsonl").read_text().splitlines()]
+    assert sorted(Path(w["path"]).name for w in written) == ["v_MoveLeft_g03_c01.mp4",
+                                                             "v_MoveRight_g03_c01.mp4"]
+    assert len((cache_dir / "missing.jsonl").read_text().splitlines()) == 1
+    summary = index.summary()
+    assert "quarantined (cannot be decoded): 2" in summary
+    assert "missing (listed but not on disk): 1" in summary
+
+
+def test_second_build_reads_the_cache_and_probes_nothing(corpus: Path, probe_calls: list[str]) -> None:
+    first = _build(corpus)
+    probe_calls.clear()
+    second = _build(corpus)
+    assert probe_calls == []  # neither the good nor the quarantined files are decoded again
+    assert second.records == first.records and second.quarantined == first.quarantined
+
+
+def test_changed_file_alone_is_probed_again(corpus: Path, probe_calls: list[str]) -> None:
+    _build(corpus)
+    probe_calls.clear()
+    changed = corpus / "videos" / "MoveRight" / "v_MoveRight_g02_c01.mp4"
+    write_video(changed, VideoSpec("x", codec="mpeg4", num_frames=20, height=SIZE[0], width=SIZE[1]))
+    os.utime(changed, ns=(1, 1))  # a different mtime, whatever the file system's timestamp resolution
+    index = _build(corpus)
+    assert probe_calls == [str(changed)]
+    assert next(r for r in index if r.path == str(changed)).num_frames == 20
+
+
+def test_fixed_or_retried_quarantined_file_is_probed_again(corpus: Path, probe_calls: list[str]) -> None:
+    _build(corpus)
+    probe_calls.clear()
+    _build(corpus, retry_failed=True)
+    assert sorted(Path(p).name for p in probe_calls) == ["v_MoveLeft_g03_c01.mp4", "v_MoveRight_g03_c01.mp4"]
+    repaired = corpus / "videos" / "MoveLeft" / "v_MoveLeft_g03_c01.mp4"
+    write_video(repaired, VideoSpec("r", codec="mpeg4", num_frames=5, height=SIZE[0], width=SIZE[1]))
+    index = _build(corpus)
+    assert str(repaired) in {r.path for r in index} and len(index.quarantined) == 1
+
+
+def test_torn_cache_line_is_ignored(corpus: Path, probe_calls: list[str]) -> None:
+    _build(corpus)
+    cache_file = corpus / "videos" / ".temporal_ssl" / "probe_cache.jsonl"
+    lines = cache_file.read_text().splitlines()
+    torn = json.loads(lines[-1])["path"]
+    torn_line = lines[-1][: len(lines[-1]) // 2]  # as an interrupted write leaves it
+    cache_file.write_text("\n".join(lines[:-1] + [torn_line]) + "\n")
+    assert len(ProbeCache(cache_file)) == len(lines) - 2
+    probe_calls.clear()
+    _build(corpus)
+    assert probe_calls == [torn]
+
+
+def test_filters_count_what_they_drop(corpus: Path) -> None:
+    index = _build(corpus)
+    assert index.splits == ("test", "train") and index.split_counts() == {"test": 2, "train": 2}
+    train = index.select_split("train")
+    assert {Path(r.path).stem for r in train} == {"v_MoveLeft_g01_c01", "v_MoveRight_g01_c01"}
+    assert [r.index for r in train] == [r.index for r in index if r.split == "train"]  # ids stay stable
+    long_enough = index.filter_min_frames(9)
+    assert sorted(r.num_frames for r in long_enough) == [10, 14]
+    assert sorted(d.reason for d in long_enough.dropped) == ["6 frames < min_num_frames 9",
+                                                              "8 frames < min_num_frames 9"]
+    assert "dropped by filters: 2" in long_enough.summary()
+    assert index.class_counts() == {"MoveLeft": 2, "MoveRight": 2} and index.num_classes == 2
+    with pytest.raises(DatasetError, match="split 'val' is not in this index .* it has test, train"):
+        index.select_split("val")
+
+
+def test_save_and_load_round_trip(corpus: Path, tmp_path: Path) -> None:
+    index = _build(corpus)
+    out = index.save(tmp_path / "out" / "index.jsonl")
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    for key in ("path", "label", "class_name", "split", "num_frames", "fps", "width", "height", "metadata"):
+        assert all(key in row for row in rows)
+    assert load_index(out) == list(index.records)
+    loaded = VideoIndex.load(out)
+    assert loaded.classes == index.classes and loaded.records == index.records
+    with pytest.raises(DatasetError, match="build it with tools/build_index.py"):
+        load_index(tmp_path / "absent.jsonl")
+
+
+def test_multicamera_index_fills_cameras(tmp_path: Path) -> None:
+    for scene, frames in (("s0", 9), ("s1", 7)):
+        (tmp_path / scene).mkdir()
+        for camera in range(2):
+            write_video(tmp_path / scene / f"cam{camera}.mp4",
+                        VideoSpec("c", codec="mpeg4", num_frames=frames + camera, height=16, width=16))
+    (tmp_path / "s1" / "sync.json").write_text(json.dumps({"offsets_seconds": {"cam0": 0.0, "cam1": 0.08}}))
+    index = build_index("multicamera", tmp_path, workers=1, progress=False)
+    assert [r.num_cameras for r in index] == [2, 2]
+    assert [r.camera(1).metadata.num_frames for r in index] == [10, 8]
+    assert index[1].camera(1).offset_seconds == 0.08 and index[1].camera(0).metadata == index[1].metadata
+    assert index.filter_min_frames(8).records == (index[0],)  # a scene counts its shortest camera
+    saved = index.save(tmp_path / "scenes.jsonl")
+    assert load_index(saved) == list(index.records)
+
+
+def test_annotations_for_a_format_without_them_is_an_error(corpus: Path) -> None:
+    with pytest.raises(DatasetError, match="format 'folder' reads no annotation file"):
+        build_index("folder", corpus / "videos", annotations=corpus / "splits", workers=1, progress=False)
+
+
+def test_build_index_tool_writes_index_and_reports(corpus: Path, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    spec = importlib.util.spec_from_file_location("build_index_tool",
+                                                  Path(__file__).parents[2] / "tools" / "build_index.py")
+    tool = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(tool)  # type: ignore[union-attr]
+    out = tmp_path / "idx" / "ucf.jsonl"
+    code = tool.main(["--format", "ucf101", "--root", str(corpus / "videos"), "--split", "1", "--workers",
+                      "1",
+                      "--no-progress", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0 and len(load_index(out)) == 4
+    assert "split train: 2" in printed and "MoveLeft: 2" in printed
+    assert "quarantined (cannot be decoded): 2" in printed
+    assert len(out.with_suffix(".quarantine.jsonl").read_text().splitlines()) == 2
+    assert out.with_suffix(".classes.txt").read_text().splitlines() == list(LAYOUT)
+    code = tool.main(["--format", "ucf101", "--root", str(corpus / "videos"), "--split", "7", "--out",
+                      str(out)])
+    assert code == 2 and "UCF101 has splits 1, 2 and 3" in capsys.readouterr().err
+
+
+def crash_on_marked_files(path: str) -> tuple:
+    """A probe whose process dies on files named '*crash*', like a decoder segfaulting on a damaged file."""
+    if "crash" in Path(path).name:
+        os._exit(13)
+    return probing.probe_one(path)
+
+
+def test_parallel_probing_matches_in_process_and_survives_a_dying_worker(corpus: Path,
+                                                                         tmp_path: Path) -> None:
+    files = sorted(str(p) for p in (corpus / "videos").rglob("*.mp4"))
+    killer = tmp_path / "crash.mp4"
+    shutil.copy(files[0], killer)
+    parallel = probing.probe_files(files + [str(killer)], workers=2, progress=False,
+                                   probe=crash_on_marked_files)
+    serial = probing.probe_files(files, workers=1, progress=False)
+    assert {p: parallel[p] for p in files} == serial  # same metadata and the same quarantine reasons
+    assert sum(r.metadata is None for r in serial.values()) == 2
+    assert parallel[str(killer)].metadata is None and "decoder crashed" in str(parallel[str(killer)].error)
