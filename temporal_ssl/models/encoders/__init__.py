@@ -1,0 +1,6 @@
+"""Encoders, registered in ``temporal_ssl.registry.ENCODERS`` by their config names (see ``contract``)."""
+
+from temporal_ssl.models.encoders import frame_resnet, small_cnn, video_resnet, video_vit
+from temporal_ssl.models.encoders.contract import VideoEncoder, check_video_input
+
+__all__ = ["VideoEncoder", "check_video_input", "frame_resnet", "small_cnn", "video_resnet", "video_vit"]
