@@ -1,0 +1,1 @@
+"""Multi-view: synchronised cameras (multi-view TCN) and temporal views of one video (CVRL, ρ-clips)."""
