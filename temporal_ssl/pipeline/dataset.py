@@ -1,0 +1,170 @@
+"""The training dataset: one sample = plan → one decode per camera → example → augmentation.
+
+Every sample draws from its own numpy generator seeded by ``(seed, epoch, position)`` (the sampler's
+:class:`~temporal_ssl.pipeline.video_sampler.SampleKey`), so the stream is the same whatever the number of
+workers or their scheduling, and the global random state is never touched.
+
+A video that fails to decode (``VideoDecodeError``, and only that) is counted, logged at warning, appended to
+``bad_videos.jsonl`` and replaced by a video drawn from the sample's own replacement generator, so the
+replacement is deterministic too. Attempt ``k`` of a sample plans with a generator seeded by
+``(seed, epoch, position, k)``: the result depends only on which videos failed, never on what a worker
+happened to remember. After ``max_consecutive_failures`` failures in a row the sample gives up with a
+``DatasetError``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import replace
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from temporal_ssl.data.transforms import AugmentParams, VideoAugmentation
+from temporal_ssl.data.transforms.functional import short_side_size
+from temporal_ssl.errors import DatasetError, VideoDecodeError
+from temporal_ssl.pipeline.bad_videos import BadVideoLog
+from temporal_ssl.pipeline.decode import decode_views
+from temporal_ssl.pipeline.stage_times import StageTimes
+from temporal_ssl.pipeline.video_sampler import SampleKey
+from temporal_ssl.pretext.base import Pretext
+from temporal_ssl.types import Example, VideoRecord
+
+logger = logging.getLogger(__name__)
+
+DecodeSize = int | tuple[int, int] | None
+"""An int is the short side (aspect kept), ``(h, w)`` a fixed size, ``None`` the native size."""
+
+_REPLACEMENT_STREAM = 0x5EED  # keeps the replacement draws apart from the attempts' planning streams
+
+
+def decode_size_for(record: VideoRecord, size: DecodeSize) -> tuple[int, int] | None:
+    """The ``(h, w)`` frames of ``record`` are decoded at (every camera of a scene at its primary's size)."""
+    if size is None:
+        meta = record.metadata
+        return None if not record.cameras else (meta.height, meta.width)
+    if isinstance(size, int):
+        return short_side_size(record.metadata.height, record.metadata.width, size)
+    return int(size[0]), int(size[1])
+
+
+def shortest_camera(record: VideoRecord) -> int:
+    """Frames of the shortest camera of ``record`` (its only video for single-camera records)."""
+    return min(record.camera(k).metadata.num_frames for k in range(record.num_cameras))
+
+
+def keep_long_enough(records: Sequence[VideoRecord], pretext: Pretext) -> list[VideoRecord]:
+    """Drop videos too short for ``pretext`` if its short-video policy is ``skip`` (default); log how many."""
+    policy = getattr(pretext, "short_video", "skip")
+    needed = pretext.min_num_frames if policy == "skip" else 1
+    kept = [r for r in records if shortest_camera(r) >= needed]
+    name = getattr(pretext, "name", pretext)
+    if len(kept) < len(records):
+        logger.warning("%d of %d videos have fewer than the %d frames pretext '%s' needs and are skipped",
+                       len(records) - len(kept), len(records), needed, name)
+    if not kept:
+        raise DatasetError(f"no video has the {needed} frames pretext '{name}' needs (of {len(records)} "
+                           "videos); use longer videos or pretext options that need fewer frames")
+    return kept
+
+
+def sample_generator(seed: int, key: SampleKey, attempt: int = 0) -> np.random.Generator:
+    """The generator attempt ``attempt`` of sample ``key`` plans and augments with."""
+    return np.random.default_rng([seed, key.epoch, key.position, attempt])
+
+
+def draw_augment_params(augment: VideoAugmentation, example: Example,
+                        rng: np.random.Generator) -> AugmentParams:
+    """One parameter row per view of ``example``; views of one augment group share a draw."""
+    num_views, _, _, height, width = example.views.shape
+    return augment.sample_params(rng, num_clips=num_views, height=height, width=width,
+                                 groups=example.augment_groups)
+
+
+class PretextDataset(Dataset[Example]):
+    """Map-style dataset of pretext examples keyed by :class:`SampleKey`.
+
+    Args:
+        records: the corpus (too-short videos are dropped here, see :func:`keep_long_enough`).
+        pretext: plans each sample and builds its example.
+        seed: the run seed.
+        augment: the training augmentation, or ``None`` to keep the decoded uint8 views.
+        decode_size: see :data:`DecodeSize`.
+        backend: decoding backend (``temporal_ssl.io.open_video``).
+        device: where frames are decoded (``cuda`` decodes with NVDEC; only in the main process).
+        bad_videos: where decode failures are counted and written.
+        max_consecutive_failures: failures in a row after which a sample gives up.
+        augment_in_getitem: augment each example in ``__getitem__`` (CPU workers); ``False`` leaves it to a
+            batched augmentation (see :mod:`temporal_ssl.pipeline.gpu_loader`).
+        stage_times: where to add the seconds spent decoding and augmenting (the loader benchmark), or
+            ``None``.
+    """
+
+    def __init__(self, records: Sequence[VideoRecord], pretext: Pretext, *, seed: int = 0,
+                 augment: VideoAugmentation | None = None, decode_size: DecodeSize = 128,
+                 backend: str = "auto",
+                 device: str | torch.device = "cpu", bad_videos: BadVideoLog | None = None,
+                 max_consecutive_failures: int = 20, augment_in_getitem: bool = True,
+                 stage_times: StageTimes | None = None) -> None:
+        self.records = keep_long_enough(records, pretext)
+        self.pretext = pretext
+        self.seed = seed
+        self.augment = augment
+        self.decode_size = decode_size
+        self.backend = backend
+        self.device = torch.device(device)
+        self.bad_videos = bad_videos if bad_videos is not None else BadVideoLog(None)
+        self.max_consecutive_failures = max_consecutive_failures
+        self.augment_in_getitem = augment_in_getitem
+        self.stage_times = stage_times
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, key: SampleKey | int) -> Example:
+        """The example of sample ``key`` (an int is sample ``key`` of epoch 0), augmented per clip on CPU."""
+        example, rng = self.load_example(key)
+        if self.augment is None or not self.augment_in_getitem:
+            return example
+        with self.measure("augment"):
+            params = draw_augment_params(self.augment, example, rng)
+            views = torch.stack([self.augment.apply(view, params[i]) for i, view in enumerate(example.views)])
+        return replace(example, views=views)
+
+    def measure(self, stage: str) -> AbstractContextManager[None]:
+        """Time ``stage`` into ``stage_times`` when the benchmark asked for it."""
+        return nullcontext() if self.stage_times is None else self.stage_times.measure(stage)
+
+    def load_example(self, key: SampleKey | int) -> tuple[Example, np.random.Generator]:
+        """The decoded, not yet augmented example of ``key`` and the generator its augmentation draws from."""
+        if not isinstance(key, SampleKey):
+            key = SampleKey(int(key), 0, int(key))
+        with self.measure("decode"):
+            return self._load_with_replacements(key)
+
+    def _load_with_replacements(self, key: SampleKey) -> tuple[Example, np.random.Generator]:
+        replacements = np.random.default_rng([self.seed, key.epoch, key.position, _REPLACEMENT_STREAM])
+        video = key.video
+        last_error: VideoDecodeError | None = None
+        for attempt in range(self.max_consecutive_failures):
+            rng = sample_generator(self.seed, key, attempt)
+            record = self.records[video]
+            plan = self.pretext.plan(record, rng)
+            try:
+                views = decode_views(plan, size=decode_size_for(record, self.decode_size),
+                                     backend=self.backend, device=str(self.device))
+            except VideoDecodeError as error:
+                last_error = error
+                self.bad_videos.record(error, video_index=record.index, epoch=key.epoch,
+                                       position=key.position, attempt=attempt)
+                video = int(replacements.integers(len(self.records)))
+                continue
+            return self.pretext.make_example(views, plan, rng), rng
+        raise DatasetError(
+            f"{self.max_consecutive_failures} videos in a row failed to decode for sample {key.position} of "
+            f"epoch {key.epoch} (last: {last_error}); most of the corpus seems unreadable with backend "
+            f"'{self.backend}': check the files (see bad_videos.jsonl) or try another backend"
+        )
