@@ -27,13 +27,18 @@ class FrameTable:
         keyframe_indices: sorted indices of decoded frames a decoder can start from.
         seek_exact_backends: backends whose seeking was verified to return the sequential-decode frame on this
             file; any other backend must decode linearly from frame 0 to be exact.
+        pts_from_decoder: whether the pts are those the decoder attaches to each frame (readers then recognise
+            frames by pts); false when the file's frames lack distinct pts and the probe made them up from
+            the frame rate.
     """
 
     pts_runs: tuple[tuple[int, int, int], ...]
     time_base: float
     keyframe_indices: tuple[int, ...]
     seek_exact_backends: tuple[str, ...] = ()
+    pts_from_decoder: bool = True
     _starts: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    _presentation_pts: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         starts, total = [], 0
@@ -49,6 +54,9 @@ class FrameTable:
             raise ValueError("FrameTable keyframe_indices must be sorted and unique")
         if self.keyframe_indices and (self.keyframe_indices[0] < 0 or self.keyframe_indices[-1] >= total):
             raise ValueError(f"FrameTable keyframe_indices must lie in [0, {total})")
+        # Decoders of some files (MPEG-4 with packed B-frames in AVI) label reordered frames with swapped pts;
+        # frames still come out in display order, so frame i is shown at the i-th smallest pts.
+        object.__setattr__(self, "_presentation_pts", np.sort(self.all_pts()))
 
     @classmethod
     def from_pts(
@@ -57,6 +65,7 @@ class FrameTable:
         time_base: float,
         keyframe_indices: Sequence[int],
         seek_exact_backends: Sequence[str] = (),
+        pts_from_decoder: bool = True,
     ) -> FrameTable:
         """Build a table from the pts of every decoded frame, compressing constant-step runs."""
         runs: list[tuple[int, int, int]] = []
@@ -73,7 +82,7 @@ class FrameTable:
                 runs.append((int(pts[i]), 0, 1))
                 i += 1
         return cls(tuple(runs), float(time_base), tuple(int(k) for k in keyframe_indices),
-                   tuple(seek_exact_backends))
+                   tuple(seek_exact_backends), pts_from_decoder)
 
     @property
     def num_frames(self) -> int:
@@ -94,12 +103,22 @@ class FrameTable:
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
     def time_seconds(self, index: int) -> float:
-        """Presentation time of frame ``index`` relative to frame 0, in seconds."""
-        return (self.pts(index) - self.pts(0)) * self.time_base
+        """Presentation time of frame ``index`` relative to frame 0, in seconds.
+
+        This is the ``index``-th smallest pts, which equals ``pts(index)`` except in files whose decoder
+        mislabels reordered frames (MPEG-4 with packed B-frames in AVI).
+        """
+        if not 0 <= index < self.num_frames:
+            raise IndexError(f"frame index {index} is outside [0, {self.num_frames})")
+        return float(self._presentation_pts[index] - self._presentation_pts[0]) * self.time_base
+
+    def presentation_seconds(self) -> np.ndarray:
+        """float64 ``[num_frames]``: when each frame is shown, on the stream's clock (not from frame 0)."""
+        return self._presentation_pts * self.time_base
 
     def index_at_time(self, seconds: float) -> int:
         """Index of the frame shown at ``seconds`` after frame 0 (the last frame whose time is <= seconds)."""
-        times = (self.all_pts() - self.pts_runs[0][0]) * self.time_base
+        times = (self._presentation_pts - self._presentation_pts[0]) * self.time_base
         index = int(np.searchsorted(times, seconds + 1e-9, side="right")) - 1
         return min(max(index, 0), self.num_frames - 1)
 
@@ -115,6 +134,7 @@ class FrameTable:
             "time_base": self.time_base,
             "keyframe_indices": list(self.keyframe_indices),
             "seek_exact_backends": list(self.seek_exact_backends),
+            "pts_from_decoder": self.pts_from_decoder,
         }
 
     @classmethod
@@ -125,4 +145,5 @@ class FrameTable:
             float(data["time_base"]),
             tuple(int(k) for k in data["keyframe_indices"]),
             tuple(str(b) for b in data.get("seek_exact_backends", ())),
+            bool(data.get("pts_from_decoder", True)),
         )

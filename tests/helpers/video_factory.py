@@ -67,6 +67,9 @@ class VideoSpec:
     """How to encode one generated test video.
 
     ``frame_durations`` (in ``1/time_base_den`` units) makes a variable-frame-rate file; ``None`` is constant.
+    ``codec_tag`` overrides the fourcc (e.g. ``"XVID"``). ``rotation`` stores a display matrix asking for that
+    many degrees counter-clockwise; frames are painted so that they read correctly once rotated, and
+    ``height``/``width`` are then the stored (not the upright) size. ``container_options`` go to the muxer.
     """
 
     name: str
@@ -82,6 +85,9 @@ class VideoSpec:
     options: dict[str, str] = field(default_factory=dict)
     frame_durations: tuple[int, ...] | None = None
     time_base_den: int = 1000
+    codec_tag: str | None = None
+    rotation: int = 0
+    container_options: dict[str, str] = field(default_factory=dict)
 
     @property
     def filename(self) -> str:
@@ -91,9 +97,15 @@ class VideoSpec:
 def write_video(path: str | Path, spec: VideoSpec) -> Path:
     """Encode ``spec.num_frames`` barcode frames with PyAV and return the path."""
     path = Path(path)
-    with av.open(str(path), mode="w") as container:
+    turns = (spec.rotation // 90) % 4
+    upright_height, upright_width = (spec.width, spec.height) if turns % 2 else (spec.height, spec.width)
+    with av.open(str(path), mode="w", container_options=dict(spec.container_options)) as container:
         stream = container.add_stream(spec.codec, rate=spec.fps)
         stream.width, stream.height, stream.pix_fmt = spec.width, spec.height, spec.pix_fmt
+        if spec.codec_tag is not None:
+            stream.codec_context.codec_tag = spec.codec_tag
+        if turns:
+            stream.set_display_rotation(spec.rotation)
         if spec.gop is not None:
             stream.codec_context.gop_size = spec.gop
         if spec.max_b_frames is not None:
@@ -104,7 +116,9 @@ def write_video(path: str | Path, spec: VideoSpec) -> Path:
             stream.codec_context.time_base = Fraction(1, spec.time_base_den)
         pts = 0
         for index in range(spec.num_frames):
-            frame = av.VideoFrame.from_ndarray(barcode_frame(index, spec.height, spec.width), format="rgb24")
+            upright = barcode_frame(index, upright_height, upright_width)
+            stored = np.ascontiguousarray(np.rot90(upright, k=-turns)) if turns else upright
+            frame = av.VideoFrame.from_ndarray(stored, format="rgb24")
             if spec.frame_durations is not None:
                 frame.pts = pts
                 frame.time_base = Fraction(1, spec.time_base_den)
@@ -113,4 +127,50 @@ def write_video(path: str | Path, spec: VideoSpec) -> Path:
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
+    return path
+
+
+def write_audio_only(path: str | Path, seconds: float = 0.5) -> Path:
+    """A valid media file with one AAC audio stream and no video stream."""
+    path = Path(path)
+    rate = 16000
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("aac", rate=rate)
+        samples = np.sin(np.arange(int(seconds * rate)) * 0.05).astype(np.float32)[None, :]
+        for start in range(0, samples.shape[1], 1024):
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples[:, start:start + 1024]),
+                                               format="fltp", layout="mono")
+            frame.sample_rate, frame.pts = rate, start
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def write_truncated_copy(source: str | Path, path: str | Path, keep_fraction: float) -> Path:
+    """The first ``keep_fraction`` of ``source``'s bytes (a download that stopped early)."""
+    data = Path(source).read_bytes()
+    path = Path(path)
+    path.write_bytes(data[: int(len(data) * keep_fraction)])
+    return path
+
+
+def write_corrupted_copy(source: str | Path, path: str | Path, start: int, length: int,
+                         seed: int = 0) -> Path:
+    """``source`` with ``length`` bytes from ``start`` replaced by random bytes."""
+    data = bytearray(Path(source).read_bytes())
+    noise = np.random.default_rng(seed).integers(0, 256, size=length, dtype=np.uint8).tobytes()
+    data[start:start + length] = noise[: max(0, min(length, len(data) - start))]
+    path = Path(path)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def write_concatenated_copy(source: str | Path, path: str | Path, times: int = 2) -> Path:
+    """``source`` repeated byte for byte (MPEG-TS allows it): timestamps restart at every joint, as in
+    recordings cut and joined, so pts repeat and seeking by timestamp cannot be exact."""
+    data = Path(source).read_bytes()
+    path = Path(path)
+    path.write_bytes(data * times)
     return path
