@@ -58,7 +58,7 @@ def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any
 
 
 def apply_overrides(config: Mapping[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
-    """Apply ``dotted.key=value`` overrides; values are parsed as YAML (``3``, ``1e-3``, ``[1, 2]``, ``null``)."""
+    """Apply ``dotted.key=value`` overrides; values are YAML (``3``, ``1e-3``, ``[1, 2]``, ``null``)."""
     result = dict(config)
     for item in overrides:
         key, sep, raw = item.partition("=")
@@ -98,6 +98,37 @@ def from_dict(schema: type[D], data: Mapping[str, Any] | None, *, where: str = "
         raise ConfigError(f"invalid value in '{where}': {error}") from None
 
 
+def load_config(
+    schema: type[D],
+    path: str | Path | None = None,
+    overrides: Sequence[str] = (),
+    *,
+    data_path: str | Path | None = None,
+    base: Mapping[str, Any] | None = None,
+) -> D:
+    """Read ``path`` (with its includes) over ``base``, apply ``key=value`` overrides, validate as ``schema``.
+
+    Args:
+        schema: the run's config dataclass (pretraining, evaluation ...).
+        path: a YAML file, or ``None`` to start from ``base`` alone.
+        overrides: ``dotted.key=value`` strings (YAML values), applied last.
+        data_path: a dataset file (``configs/data/<name>.yaml``) whose ``data:`` section replaces the config's
+            whole ``data:`` section (overrides merge key by key, so they could not drop the included
+            dataset's keys, e.g. the synthetic generator's options when switching to UCF101).
+        base: a mapping merged beneath the file (e.g. defaults a tool supplies).
+    """
+    data: dict[str, Any] = dict(base or {})
+    if path is not None:
+        data = merge(data, load_yaml(path))
+    if data_path is not None:
+        section = load_yaml(data_path).get("data")
+        if not isinstance(section, Mapping):
+            raise ConfigError(f"dataset file '{data_path}' has no 'data:' section; pass a "
+                              "configs/data/*.yaml file")
+        data["data"] = dict(section)
+    return from_dict(schema, apply_overrides(data, overrides))
+
+
 def _convert(value: Any, hint: Any, where: str) -> Any:
     """Check ``value`` against type ``hint`` and convert containers and nested dataclasses."""
     origin = typing.get_origin(hint)
@@ -130,7 +161,8 @@ def _convert(value: Any, hint: Any, where: str) -> Any:
         if origin is tuple and args and args[-1] is not Ellipsis:
             if len(value) != len(args):
                 raise ConfigError(f"'{where}' must have {len(args)} items, got {value!r}")
-            return tuple(_convert(v, a, f"{where}[{i}]") for i, (v, a) in enumerate(zip(value, args)))
+            pairs = enumerate(zip(value, args, strict=True))
+            return tuple(_convert(v, a, f"{where}[{i}]") for i, (v, a) in pairs)
         item = args[0] if args else Any
         items = [_convert(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
         return tuple(items) if origin is tuple else items

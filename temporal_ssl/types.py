@@ -4,7 +4,8 @@ Glossary:
     frame index: position of a frame in a full sequential decode of the file, starting at 0.
     clip: ``T`` frames of one video taken every ``frame_stride`` frames.
     view: what one encoder pass sees of a sample: a clip, a single frame (``T == 1``) or a patch tube.
-    plan: the frame indices a pretext wants decoded for one sample, grouped into views with roles and a target.
+    plan: the frame indices a pretext wants decoded for one sample, grouped into views with roles and a
+        target.
     instance: within one sample, views with the same ``instance`` id are positives of each other; views with
         different ids, and every view of another sample, are negatives.
 
@@ -40,9 +41,9 @@ class VideoMetadata:
         codec: the codec name as FFmpeg reports it (``h264``, ``mpeg4``, ``vp9`` ...).
         rotation: degrees counter-clockwise the display matrix asks for (0, 90, 180, 270); readers apply it.
         frame_table: per-frame timestamps and verified seek points; ``None`` when not probed.
-        motion: per-frame motion energy measured during the probe's sequential decode (mean absolute grey-level
-            difference to the previous frame at low resolution; frame 0 has 0), used to favour moving windows;
-            ``None`` when not measured.
+        motion: per-frame motion energy measured during the probe's sequential decode (mean absolute
+            grey-level difference to the previous frame at low resolution; frame 0 has 0), used to favour
+            moving windows; ``None`` when not measured.
         file_size, mtime_ns: identify the file version the probe describes (cache validation).
     """
 
@@ -202,7 +203,9 @@ class SamplePlan:
             raise ValueError(f"a plan for '{self.record.path}' must have at least one view")
         lengths = {len(v.frame_indices) for v in self.views}
         if len(lengths) != 1:
-            raise ValueError(f"all views of one plan must have the same number of frames, got {sorted(lengths)}")
+            raise ValueError(
+                f"all views of one plan must have the same number of frames, got {sorted(lengths)}"
+            )
         for view in self.views:
             stream = self.record.camera(view.camera).metadata
             if max(view.frame_indices) >= stream.num_frames:

@@ -24,7 +24,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason="slow end-to-end run: pass --runslow"))
         # On a GPU machine TEMPORAL_SSL_FAIL_WITHOUT_CUDA=1 makes a missing CUDA a failure instead of a skip.
         if "cuda" in item.keywords and not cuda_ok and not fail_without_cuda:
-            item.add_marker(pytest.mark.skip(reason="needs an NVIDIA GPU (torch.cuda.is_available() is False)"))
+            reason = "needs an NVIDIA GPU (torch.cuda.is_available() is False)"
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(autouse=True)

@@ -33,6 +33,7 @@ import temporal_ssl.pretext  # noqa: F401  (registers the pretexts)
 from temporal_ssl.config import apply_overrides, from_dict, load_yaml
 from temporal_ssl.data.clip_sampling import ShortVideoError
 from temporal_ssl.errors import TemporalSSLError
+from temporal_ssl.pipeline.dataset import pretext_name, short_video_remedy
 from temporal_ssl.pipeline.decode import decode_views
 from temporal_ssl.pipeline.records import DataConfig, load_records
 from temporal_ssl.pretext.base import Pretext
@@ -121,10 +122,13 @@ def sample(
         plans.append(plan)
         views.append([v.permute(0, 2, 3, 1).cpu().numpy() for v in decode_views(plan, size=size)])
     if not plans:
+        shortest = min(records, key=lambda r: r.num_frames)
         raise ShortVideoError(
-            min(r.num_frames for r in records),
+            shortest.num_frames,
             pretext.min_num_frames,
-            "every sampled video is too short; this pretext",
+            f"pretext '{pretext_name(pretext)}' (no sampled video was long enough)",
+            path=shortest.path,
+            remedy=short_video_remedy(pretext),
         )
     return plans, views
 

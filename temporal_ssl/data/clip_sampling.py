@@ -17,6 +17,7 @@ A video with no frame at all always raises :class:`ShortVideoError`.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
@@ -24,21 +25,37 @@ import numpy as np
 from temporal_ssl.errors import TemporalSSLError
 
 ShortVideoPolicy = Literal["loop", "repeat_last", "skip"]
-GapFallback = Literal["last_draw", "raise"]
+GapFallback = Literal["least_violating", "raise"]
 SHORT_VIDEO_POLICIES: tuple[str, ...] = ("loop", "repeat_last", "skip")
 
 
 class ShortVideoError(TemporalSSLError, ValueError):
     """A video has fewer frames than a clip (or a set of clips) needs and the policy is ``"skip"``.
 
-    Carries ``num_frames`` and ``num_frames_needed`` so a dataset can report the skip.
+    Carries ``num_frames``, ``num_frames_needed`` and ``what`` needs them, so a dataset can report the skip,
+    and ``skipped_by_policy``: ``True`` when only the ``"skip"`` policy made this an error (``"loop"`` or
+    ``"repeat_last"`` would have wrapped or padded the clip), ``False`` when no policy helps (no frame at all,
+    gap bounds, a pretext's own needs). Clip sampling knows neither the file nor the pretext, so it raises
+    without ``path`` or ``remedy``; the caller that knows them (the pipeline) adds both with
+    :meth:`for_video`.
     """
 
-    def __init__(self, num_frames: int, num_frames_needed: int, what: str = "a clip") -> None:
+    def __init__(self, num_frames: int, num_frames_needed: int, what: str = "a clip", *,
+                 skipped_by_policy: bool = False, path: str | None = None, remedy: str | None = None) -> None:
         self.num_frames = num_frames
         self.num_frames_needed = num_frames_needed
-        super().__init__(f"video has {num_frames} frames but {what} needs {num_frames_needed}; skip it, or "
-                         "use short_video='loop' / 'repeat_last' (or filter the index with min_num_frames)")
+        self.what = what
+        self.skipped_by_policy = skipped_by_policy
+        self.path = path
+        self.remedy = remedy
+        video = "video" if path is None else f"video '{path}'"
+        message = f"{video} has {num_frames} frames but {what} needs {num_frames_needed}"
+        super().__init__(message if remedy is None else f"{message}; {remedy}")
+
+    def for_video(self, path: str, *, what: str | None = None, remedy: str | None = None) -> ShortVideoError:
+        """The same error naming the video ``path``, optionally restating ``what`` and adding a ``remedy``."""
+        return ShortVideoError(self.num_frames, self.num_frames_needed, self.what if what is None else what,
+                               skipped_by_policy=self.skipped_by_policy, path=path, remedy=remedy)
 
 
 def clip_span(num_frames_per_clip: int, frame_stride: int = 1) -> int:
@@ -67,7 +84,7 @@ def clip_indices(start: int, *, num_frames_per_clip: int, frame_stride: int = 1,
                              num_frames=num_frames, short_video=short_video)[0]
 
 
-def clips_from_starts(starts: np.ndarray | list[int], *, num_frames_per_clip: int, frame_stride: int = 1,
+def clips_from_starts(starts: np.ndarray | Sequence[int], *, num_frames_per_clip: int, frame_stride: int = 1,
                       num_frames: int | None = None, short_video: ShortVideoPolicy = "skip") -> np.ndarray:
     """Frame indices of clips starting at ``starts``, int64 ``[N, T]`` (see :func:`clip_indices`)."""
     _check_clip(num_frames_per_clip, frame_stride)
@@ -82,7 +99,8 @@ def clips_from_starts(starts: np.ndarray | list[int], *, num_frames_per_clip: in
         raise ShortVideoError(num_frames, clip_span(num_frames_per_clip, frame_stride))
     if indices.size and indices.max() >= num_frames:
         if short_video == "skip":
-            raise ShortVideoError(num_frames, int(indices.max()) + 1, "these clips")
+            raise ShortVideoError(num_frames, int(indices.max()) + 1, "this set of clips",
+                                  skipped_by_policy=True)
         indices = indices % num_frames if short_video == "loop" else np.minimum(indices, num_frames - 1)
     return indices
 
@@ -180,42 +198,70 @@ def clip_starts_consecutive(first_start: int, *, num_clips: int, num_frames_per_
 def clip_starts_multi(num_frames: int, *, num_clips: int, num_frames_per_clip: int, frame_stride: int = 1,
                       rng: np.random.Generator, min_clip_gap_frames: int | None = None,
                       max_clip_gap_frames: int | None = None, max_retries: int = 100,
-                      fallback: GapFallback = "last_draw",
+                      fallback: GapFallback = "least_violating",
                       short_video: ShortVideoPolicy = "skip") -> np.ndarray:
-    """``num_clips`` uniformly random starts whose gaps obey bounds, by rejection sampling, int64 ``[N]``.
+    """``num_clips`` uniformly random starts whose gaps obey bounds, int64 ``[N]`` (PySlowFast's ρ-clip rule).
 
     A gap is measured between consecutive clips in time order, from the end of one clip to the start of the
-    next (0 = adjacent, negative = overlapping). Up to ``max_retries`` draws are made; when none satisfies the
-    bounds, ``fallback="last_draw"`` returns the last draw (PySlowFast's behaviour) and ``"raise"`` raises
-    ``ShortVideoError``. Bounds no placement can satisfy in this video are detected first and follow the
-    fallback without retrying. Starts come back in draw order (not sorted), so callers may treat clip 0 as the
-    anchor.
+    next (0 = adjacent, negative = overlapping). The rejection sampling is PySlowFast's
+    ``decoder.get_multiple_start_end_idx`` (used for the ρ-clips of Feichtenhofer et al., CVPR 2021): clips
+    are placed one after another, each drawn uniformly up to ``max_retries`` times until every gap between the
+    clips placed so far lies inside ``[min_clip_gap_frames, max_clip_gap_frames]`` (its last draw is kept
+    otherwise); a whole set that still breaks a bound is drawn again, up to ``max_retries`` sets.
+
+    When no set obeys the bounds, ``fallback`` decides: ``"least_violating"`` (PySlowFast) returns the set
+    that breaks them least — the smallest total number of frames by which gaps fall outside the bounds
+    (PySlowFast's own score sums the offending gaps, which ranks sets with the same number of offending gaps
+    identically) — and ``"raise"`` raises :class:`ShortVideoError`. Bounds that no placement in this video can
+    satisfy are detected first: ``"raise"`` raises without drawing, ``"least_violating"`` still searches.
+    Without bounds, or in a video shorter than one clip (``short_video`` policy), the starts are independent
+    uniform draws (:func:`clip_starts_random`). Starts come back in placement order (not sorted), so callers
+    may treat clip 0 as the anchor.
     """
-    if fallback not in ("last_draw", "raise"):
-        raise ValueError(f"fallback={fallback!r} is not one of 'last_draw', 'raise'")
-    if max_retries < 1:
-        raise ValueError(f"max_retries must be >= 1, got {max_retries}")
+    if fallback not in ("least_violating", "raise"):
+        raise ValueError(f"fallback={fallback!r} is not one of 'least_violating', 'raise'")
+    _check_count(max_retries, "max_retries")
+    _check_count(num_clips, "num_clips")
     low = -math.inf if min_clip_gap_frames is None else min_clip_gap_frames
     high = math.inf if max_clip_gap_frames is None else max_clip_gap_frames
     if low > high:
         raise ValueError(f"min_clip_gap_frames={min_clip_gap_frames} > "
                          f"max_clip_gap_frames={max_clip_gap_frames}")
     count = num_clip_starts(num_frames, num_frames_per_clip=num_frames_per_clip, frame_stride=frame_stride)
+    if count <= 0 or (min_clip_gap_frames is None and max_clip_gap_frames is None):
+        return clip_starts_random(num_frames, num_frames_per_clip=num_frames_per_clip,
+                                  frame_stride=frame_stride, num_clips=num_clips, rng=rng,
+                                  short_video=short_video)
     span = clip_span(num_frames_per_clip, frame_stride)
     # Smallest spread the bounds allow: every gap at its lower bound (starts may coincide, never go back).
     least_spread = (num_clips - 1) * max(low + span, 0)
-    feasible = count > 0 and least_spread <= count - 1
-    draw = clip_starts_random(num_frames, num_frames_per_clip=num_frames_per_clip, frame_stride=frame_stride,
-                              num_clips=num_clips, rng=rng, short_video=short_video)
-    for _ in range(max_retries if feasible else 0):
-        gaps = np.diff(np.sort(draw)) - span
-        if np.all(gaps >= low) and np.all(gaps <= high):
-            return draw
-        draw = rng.integers(0, count, size=num_clips, dtype=np.int64)
-    if fallback == "raise":
-        what = f"{num_clips} clips with gaps in [{min_clip_gap_frames}, {max_clip_gap_frames}]"
+    what = f"{num_clips} clips with gaps in [{min_clip_gap_frames}, {max_clip_gap_frames}]"
+    if fallback == "raise" and least_spread > count - 1:
         raise ShortVideoError(num_frames, int(span + least_spread), what)
-    return draw
+
+    def violation(starts: np.ndarray) -> np.ndarray:
+        """Frames by which the gaps of each row of ``starts`` ``[R, k]`` leave the bounds (0 = valid)."""
+        gaps = np.diff(np.sort(starts, axis=1), axis=1) - span
+        return (np.clip(low - gaps, 0, None) + np.clip(gaps - high, 0, None)).sum(axis=1)
+
+    best, best_violation = None, math.inf
+    for _ in range(max_retries):
+        starts = rng.integers(0, count, size=1, dtype=np.int64)
+        for _ in range(num_clips - 1):
+            # The retries of one clip drawn at once: the first that fits is what a loop would keep.
+            rows = np.concatenate([np.broadcast_to(starts, (max_retries, len(starts))),
+                                   rng.integers(0, count, size=(max_retries, 1), dtype=np.int64)], axis=1)
+            fits = np.flatnonzero(violation(rows) == 0)
+            starts = rows[fits[0] if fits.size else -1]
+        total = float(violation(starts[None, :])[0])
+        if total == 0:
+            return starts
+        if total < best_violation:
+            best, best_violation = starts, total
+    if fallback == "raise":
+        what = f"{what} (none found in {max_retries} sets)"
+        raise ShortVideoError(num_frames, int(span + least_spread), what)
+    return np.asarray(best, dtype=np.int64)
 
 
 def segment_frame_indices(num_frames: int, *, num_segments: int,
@@ -234,7 +280,8 @@ def _starts_or_policy(num_frames: int, num_frames_per_clip: int, frame_stride: i
     _check_policy(short_video)
     count = num_clip_starts(num_frames, num_frames_per_clip=num_frames_per_clip, frame_stride=frame_stride)
     if num_frames <= 0 or (count <= 0 and short_video == "skip"):
-        raise ShortVideoError(num_frames, clip_span(num_frames_per_clip, frame_stride))
+        raise ShortVideoError(num_frames, clip_span(num_frames_per_clip, frame_stride),
+                              skipped_by_policy=num_frames > 0)
     return count
 
 

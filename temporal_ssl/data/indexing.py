@@ -21,6 +21,7 @@ from temporal_ssl.data.probe_cache import ProbeCache
 from temporal_ssl.data.probing import probe_files
 from temporal_ssl.data.quarantine import QuarantinedVideo, write_jsonl
 from temporal_ssl.data.sources.listing import SourceListing
+from temporal_ssl.data.user_cache import user_cache_dir
 from temporal_ssl.errors import DatasetError
 from temporal_ssl.registry import DATASETS
 from temporal_ssl.types import CameraStream, VideoRecord
@@ -107,5 +108,4 @@ def default_cache_dir(root: str | Path) -> Path:
     beside = root / ".temporal_ssl"
     if os.access(beside if beside.is_dir() else root, os.W_OK):
         return beside
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "temporal_ssl" / "index"
-    return base / (root.name + "-" + hashlib.sha1(str(root).encode()).hexdigest()[:12])
+    return user_cache_dir("index") / (root.name + "-" + hashlib.sha1(str(root).encode()).hexdigest()[:12])

@@ -79,10 +79,26 @@ class WindowMeter:
 
 
 class MetricsLog:
-    """Writes ``metrics.jsonl`` (and TensorBoard events), and drives the progress bar. Main process only."""
+    """Writes ``metrics.jsonl`` (and TensorBoard events), and drives the progress bar. Main process only.
+
+    Args:
+        output_dir: where ``metrics.jsonl`` (and ``tensorboard/``) go.
+        total_steps: optimizer steps of the whole run (the bar's total).
+        start_step: steps already done (a resumed run); later records are dropped from the file.
+        tensorboard: also write TensorBoard events.
+        progress_bar: show the bar.
+        description: the bar's label (``"pretrain"``, ``"finetune"`` ...).
+    """
 
     def __init__(
-        self, output_dir: Path, *, total_steps: int, start_step: int, tensorboard: bool, progress_bar: bool
+        self,
+        output_dir: Path,
+        *,
+        total_steps: int,
+        start_step: int,
+        tensorboard: bool,
+        progress_bar: bool,
+        description: str = "pretrain",
     ) -> None:
         self.path = output_dir / "metrics.jsonl"
         truncate_metrics(self.path, after_step=start_step)
@@ -95,7 +111,7 @@ class MetricsLog:
         self._bar = tqdm(
             total=total_steps,
             initial=start_step,
-            desc="pretrain",
+            desc=description,
             unit="step",
             disable=not progress_bar,
             dynamic_ncols=True,

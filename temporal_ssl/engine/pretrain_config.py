@@ -20,11 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from temporal_ssl.config import apply_overrides, from_dict, load_yaml, merge
+from temporal_ssl.config import load_config
 from temporal_ssl.data.transforms import VideoAugmentation
 from temporal_ssl.engine.optim import OptimConfig
 from temporal_ssl.engine.train_config import TrainConfig
-from temporal_ssl.errors import ConfigError
 from temporal_ssl.models.momentum import MomentumSchedule
 from temporal_ssl.pipeline.loader import LoaderConfig
 from temporal_ssl.pipeline.records import DataConfig
@@ -93,19 +92,9 @@ def load_pretrain_config(
     """Read ``path`` (with its includes), apply ``key=value`` overrides and validate every section.
 
     Args:
-        path: a YAML file, or ``None`` to start from ``base`` alone.
+        path: a YAML file (``configs/pretrain/*.yaml``), or ``None`` to start from ``base`` alone.
         overrides: ``dotted.key=value`` strings (YAML values), applied last.
-        data_path: a dataset file (``configs/data/<name>.yaml``) whose ``data:`` section replaces the config's
-            whole ``data:`` section (overrides merge key by key, so they cannot drop the included dataset's
-            keys, e.g. the synthetic generator's options when switching to UCF101).
+        data_path: a dataset file (``configs/data/<name>.yaml``); its ``data:`` section replaces the config's.
         base: a mapping merged beneath the file (e.g. defaults a tool supplies).
     """
-    data: dict[str, Any] = dict(base or {})
-    if path is not None:
-        data = merge(data, load_yaml(path))
-    if data_path is not None:
-        dataset = load_yaml(data_path)
-        if not isinstance(dataset.get("data"), Mapping):
-            raise ConfigError(f"dataset file '{data_path}' has no 'data:' section; see configs/data/*.yaml")
-        data["data"] = dict(dataset["data"])
-    return from_dict(PretrainConfig, apply_overrides(data, overrides))
+    return load_config(PretrainConfig, path, overrides, data_path=data_path, base=base)

@@ -19,11 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from temporal_ssl.config import apply_overrides, from_dict, load_yaml, merge
+from temporal_ssl.config import load_config
 from temporal_ssl.data.transforms import VideoAugmentation, VideoEvalTransform
 from temporal_ssl.engine.optim import OptimConfig
 from temporal_ssl.engine.step import AmpMode
-from temporal_ssl.errors import ConfigError
 from temporal_ssl.pipeline.loader import LoaderConfig
 from temporal_ssl.pipeline.records import DataConfig
 
@@ -381,14 +380,4 @@ def load_eval_config(
         data_path: a ``configs/data/*.yaml`` file whose ``data`` section replaces the config's.
         base: a mapping merged beneath the file.
     """
-    data: dict[str, Any] = dict(base or {})
-    if path is not None:
-        data = merge(data, load_yaml(path))
-    if data_path is not None:
-        section = load_yaml(data_path).get("data")
-        if not isinstance(section, Mapping):
-            raise ConfigError(
-                f"data file '{data_path}' has no 'data:' section; pass a configs/data/*.yaml file"
-            )
-        data["data"] = dict(section)
-    return from_dict(EvalConfig, apply_overrides(data, overrides))
+    return load_config(EvalConfig, path, overrides, data_path=data_path, base=base)

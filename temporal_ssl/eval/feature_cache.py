@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 
 from temporal_ssl.config import to_dict
+from temporal_ssl.data.user_cache import user_cache_dir
 from temporal_ssl.engine.checkpoint import save_atomic
 from temporal_ssl.eval.config import ClipViews, ExtractionConfig
 from temporal_ssl.eval.features import FeatureRequest, FeatureSet, extract_features
@@ -31,8 +31,7 @@ CACHE_VERSION = 1
 
 def default_cache_dir() -> Path:
     """``$XDG_CACHE_HOME/temporal_ssl/features`` (``~/.cache/...`` when the variable is unset)."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "temporal_ssl" / "features"
+    return user_cache_dir("features")
 
 
 def records_fingerprint(records: Sequence[VideoRecord]) -> str:

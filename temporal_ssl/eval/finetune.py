@@ -161,6 +161,7 @@ def train_classifier(
             start_step=0,
             tensorboard=False,
             progress_bar=config.progress_bar,
+            description="finetune",
         )
     model.train()
     if frozen:

@@ -4,6 +4,10 @@ Every sample draws from its own numpy generator seeded by ``(seed, epoch, positi
 :class:`~temporal_ssl.pipeline.video_sampler.SampleKey`), so the stream is the same whatever the number of
 workers or their scheduling, and the global random state is never touched.
 
+Videos too short for the pretext are dropped before the first epoch and counted (:func:`keep_long_enough`);
+a plan that still finds its video too short raises a ``ShortVideoError`` naming the video, what the pretext
+needs and the remedy that pretext offers (:func:`short_video_remedy`).
+
 A video that fails to decode (``VideoDecodeError``, and only that) is counted, logged at warning, appended to
 ``bad_videos.jsonl`` and replaced by a video drawn from the sample's own replacement generator, so the
 replacement is deterministic too. Attempt ``k`` of a sample plans with a generator seeded by
@@ -23,15 +27,16 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from temporal_ssl.data.clip_sampling import ShortVideoError
 from temporal_ssl.data.transforms import AugmentParams, VideoAugmentation
 from temporal_ssl.data.transforms.functional import short_side_size
-from temporal_ssl.errors import DatasetError, VideoDecodeError
+from temporal_ssl.errors import ConfigError, DatasetError, VideoDecodeError
 from temporal_ssl.pipeline.bad_videos import BadVideoLog
 from temporal_ssl.pipeline.decode import decode_views
 from temporal_ssl.pipeline.stage_times import StageTimes
 from temporal_ssl.pipeline.video_sampler import SampleKey
 from temporal_ssl.pretext.base import Pretext
-from temporal_ssl.types import Example, VideoRecord
+from temporal_ssl.types import Example, SamplePlan, VideoRecord
 
 logger = logging.getLogger(__name__)
 
@@ -56,19 +61,48 @@ def shortest_camera(record: VideoRecord) -> int:
     return min(record.camera(k).metadata.num_frames for k in range(record.num_cameras))
 
 
+def pretext_name(pretext: Pretext) -> str:
+    """The registry name of ``pretext`` (its class name when it has none), for messages."""
+    return str(getattr(pretext, "name", type(pretext).__name__))
+
+
+def short_video_remedy(pretext: Pretext, *, policy_applies: bool = True) -> str:
+    """What a user can do about a video too short for ``pretext``, given the options it actually has.
+
+    Args:
+        pretext: the pretext whose needs the video does not meet.
+        policy_applies: whether wrapping or padding the clip would have avoided the error (see
+            ``ShortVideoError.skipped_by_policy``); only then is ``short_video`` worth suggesting.
+    """
+    if policy_applies and getattr(pretext, "short_video", None) == "skip":
+        return ("set pretext.options.short_video to 'loop' or 'repeat_last' to wrap or pad short videos "
+                "instead of skipping them, or use longer videos")
+    return "use longer videos, or lower the pretext's frame counts (clips, frames per clip, strides or gaps)"
+
+
 def keep_long_enough(records: Sequence[VideoRecord], pretext: Pretext) -> list[VideoRecord]:
     """Drop videos too short for ``pretext`` if its short-video policy is ``skip`` (default); log how many."""
     policy = getattr(pretext, "short_video", "skip")
     needed = pretext.min_num_frames if policy == "skip" else 1
     kept = [r for r in records if shortest_camera(r) >= needed]
-    name = getattr(pretext, "name", pretext)
+    name = pretext_name(pretext)
     if len(kept) < len(records):
         logger.warning("%d of %d videos have fewer than the %d frames pretext '%s' needs and are skipped",
                        len(records) - len(kept), len(records), needed, name)
     if not kept:
         raise DatasetError(f"no video has the {needed} frames pretext '{name}' needs (of {len(records)} "
-                           "videos); use longer videos or pretext options that need fewer frames")
+                           f"videos); {short_video_remedy(pretext)}")
     return kept
+
+
+def plan_sample(pretext: Pretext, record: VideoRecord, rng: np.random.Generator) -> SamplePlan:
+    """``pretext.plan(record, rng)``; a ``ShortVideoError`` comes back naming video, pretext and remedy."""
+    try:
+        return pretext.plan(record, rng)
+    except ShortVideoError as error:
+        what = f"{error.what} of pretext '{pretext_name(pretext)}'"
+        remedy = short_video_remedy(pretext, policy_applies=error.skipped_by_policy)
+        raise error.for_video(record.path, what=what, remedy=remedy) from None
 
 
 def sample_generator(seed: int, key: SampleKey, attempt: int = 0) -> np.random.Generator:
@@ -76,10 +110,20 @@ def sample_generator(seed: int, key: SampleKey, attempt: int = 0) -> np.random.G
     return np.random.default_rng([seed, key.epoch, key.position, attempt])
 
 
-def draw_augment_params(augment: VideoAugmentation, example: Example,
-                        rng: np.random.Generator) -> AugmentParams:
-    """One parameter row per view of ``example``; views of one augment group share a draw."""
+def draw_augment_params(augment: VideoAugmentation, example: Example, rng: np.random.Generator, *,
+                        pretext: str = "the pretext") -> AugmentParams:
+    """One parameter row per view of ``example``; views of one augment group share a draw.
+
+    View ``i`` is drawn with ``augment.for_view(i)`` when the config sets ``augment.view_overrides``, whose
+    length must then be the number of views ``pretext`` (its name, for the message) gives an example.
+    """
     num_views, _, _, height, width = example.views.shape
+    num_overrides = len(augment.view_overrides)
+    if num_overrides and num_overrides != num_views:
+        raise ConfigError(
+            f"augment.view_overrides has {num_overrides} entries but pretext '{pretext}' makes examples of "
+            f"{num_views} views (roles {', '.join(example.roles)}); give one entry per view, or none"
+        )
     return augment.sample_params(rng, num_clips=num_views, height=height, width=width,
                                  groups=example.augment_groups)
 
@@ -130,7 +174,7 @@ class PretextDataset(Dataset[Example]):
         if self.augment is None or not self.augment_in_getitem:
             return example
         with self.measure("augment"):
-            params = draw_augment_params(self.augment, example, rng)
+            params = draw_augment_params(self.augment, example, rng, pretext=pretext_name(self.pretext))
             views = torch.stack([self.augment.apply(view, params[i]) for i, view in enumerate(example.views)])
         return replace(example, views=views)
 
@@ -152,7 +196,7 @@ class PretextDataset(Dataset[Example]):
         for attempt in range(self.max_consecutive_failures):
             rng = sample_generator(self.seed, key, attempt)
             record = self.records[video]
-            plan = self.pretext.plan(record, rng)
+            plan = plan_sample(self.pretext, record, rng)
             try:
                 views = decode_views(plan, size=decode_size_for(record, self.decode_size),
                                      backend=self.backend, device=str(self.device))

@@ -26,7 +26,6 @@ from torch.utils.data import DataLoader, Dataset
 from temporal_ssl.data.clip_sampling import (
     ShortVideoPolicy,
     clip_span,
-    clip_starts_random,
     clip_starts_uniform,
     clips_from_starts,
 )
@@ -37,6 +36,7 @@ from temporal_ssl.pipeline.dataset import decode_size_for
 from temporal_ssl.pipeline.decode import decode_views
 from temporal_ssl.pipeline.loader import seed_worker
 from temporal_ssl.pretext.base import ComponentSpec
+from temporal_ssl.pretext.clip_plans import random_clip_frames
 from temporal_ssl.pretext.examples import example_from_plan, stack_views
 from temporal_ssl.types import Example, SamplePlan, VideoRecord, ViewPlan
 
@@ -217,12 +217,9 @@ class LabeledClips:
         """One uniformly random clip of ``record``."""
         if record.label is None:
             raise DatasetError(f"'{record.path}' has no label; supervised clips need a labeled split")
-        start = clip_starts_random(record.num_frames, num_frames_per_clip=self.num_frames_per_clip,
-                                   frame_stride=self.frame_stride, rng=rng, short_video=self.short_video)
-        indices = clips_from_starts(start, num_frames_per_clip=self.num_frames_per_clip,
-                                    frame_stride=self.frame_stride, num_frames=record.num_frames,
-                                    short_video=self.short_video)[0]
-        return SamplePlan(record, (ViewPlan("clip", tuple(int(i) for i in indices)),), int(record.label))
+        frames = random_clip_frames(record, rng, num_frames_per_clip=self.num_frames_per_clip,
+                                    frame_stride=self.frame_stride, short_video=self.short_video)
+        return SamplePlan(record, (ViewPlan("clip", frames),), int(record.label))
 
     def make_example(self, views: Sequence[torch.Tensor], plan: SamplePlan,
                      rng: np.random.Generator) -> Example:

@@ -22,7 +22,7 @@ import torch
 
 from temporal_ssl.data.transforms import AugmentParams, VideoAugmentation
 from temporal_ssl.pipeline.collate import collate_examples
-from temporal_ssl.pipeline.dataset import PretextDataset, draw_augment_params
+from temporal_ssl.pipeline.dataset import PretextDataset, draw_augment_params, pretext_name
 from temporal_ssl.pipeline.video_sampler import ResumableVideoSampler, SampleKey
 from temporal_ssl.types import Batch, Example
 
@@ -82,7 +82,8 @@ class InProcessBatches:
         augment = self.dataset.augment
         if augment is not None:
             with self.dataset.measure("augment"):
-                params = [draw_augment_params(augment, example, rng) for example, rng in loaded]
+                name = pretext_name(self.dataset.pretext)
+                params = [draw_augment_params(augment, example, rng, pretext=name) for example, rng in loaded]
                 examples = augment_examples(augment, examples, params)
         with self.dataset.measure("collate"):
             return collate_examples(examples).to(self.device)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 from temporal_ssl.config import to_dict
 from temporal_ssl.data.index import VideoIndex
 from temporal_ssl.data.indexing import build_index
+from temporal_ssl.data.user_cache import user_cache_dir
 from temporal_ssl.errors import ConfigError, DatasetError
 from temporal_ssl.registry import DATASETS, closest_match
 from temporal_ssl.synthetic.corpus import CorpusOptions, generate_corpus
@@ -146,8 +146,7 @@ def _synthetic_index(cfg: DataConfig, *, progress: bool) -> VideoIndex:
 def default_synthetic_root(options: CorpusOptions) -> Path:
     """``$XDG_CACHE_HOME/temporal_ssl/synthetic/<hash of the options>``: one folder per option set."""
     digest = hashlib.sha1(json.dumps(to_dict(options), sort_keys=True).encode()).hexdigest()[:12]
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "temporal_ssl" / "synthetic" / digest
+    return user_cache_dir("synthetic") / digest
 
 
 def _existing(path: str | None, key: str, what: str) -> Path:

@@ -1,9 +1,9 @@
 """The contract every pretext task keeps: plan a sample, then turn its decoded views into an example.
 
 A pretext never decodes and never trains. ``plan`` decides which frames of which camera make each view, their
-roles and the target; the pipeline decodes all of a sample's frames in one sorted ``get_frames`` call per camera
-and hands the views back to ``make_example``. The pretext also names the head and loss it needs, so one engine
-trains every pretext.
+roles and the target; the pipeline decodes all of a sample's frames in one sorted ``get_frames`` call per
+camera and hands the views back to ``make_example``. The pretext also names the head and loss it needs, so one
+engine trains every pretext.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ class Pretext(Protocol):
 
     def make_example(self, views: Sequence[torch.Tensor], plan: SamplePlan,
                      rng: np.random.Generator) -> Example:
-        """Build the example from decoded views: ``views[i]`` is uint8 ``[T, C, H, W]`` for ``plan.views[i]``."""
+        """Build the example from decoded views: ``views[i]`` is uint8 ``[T, C, H, W]`` of ``plan.views[i]``.
+        """
         ...
 
     @property

@@ -44,14 +44,17 @@ def test_nested_sections_are_built_and_converted() -> None:
 
 
 def test_unknown_key_lists_valid_keys_and_closest_match() -> None:
-    with pytest.raises(ConfigError, match=re.escape("unknown key 'config.train.max_step'; did you mean 'max_steps'?")):
+    message = "unknown key 'config.train.max_step'; did you mean 'max_steps'?"
+    with pytest.raises(ConfigError, match=re.escape(message)):
         from_dict(RootConfig, {"train": {"max_step": 3}})
 
 
 def test_wrong_type_and_literal_name_the_key() -> None:
-    with pytest.raises(ConfigError, match=re.escape("'config.train.max_steps' must be an integer, got 'ten'")):
+    with pytest.raises(ConfigError,
+                       match=re.escape("'config.train.max_steps' must be an integer, got 'ten'")):
         from_dict(RootConfig, {"train": {"max_steps": "ten"}})
-    with pytest.raises(ConfigError, match=re.escape("'config.optim.name' = 'adam' is not allowed; did you mean 'adamw'?")):
+    with pytest.raises(ConfigError,
+                       match=re.escape("'config.optim.name' = 'adam' is not allowed; did you mean 'adamw'?")):
         from_dict(RootConfig, {"optim": {"name": "adam"}})
     with pytest.raises(ConfigError, match=re.escape("'config.train.amp' must be true or false, got 1")):
         from_dict(RootConfig, {"train": {"amp": 1}})
@@ -79,7 +82,8 @@ def test_include_merges_beneath_the_including_file(tmp_path) -> None:
 
 
 def test_missing_or_malformed_file_is_named(tmp_path) -> None:
-    with pytest.raises(ConfigError, match=re.escape(f"config file '{tmp_path / 'nope.yaml'}' does not exist")):
+    missing = f"config file '{tmp_path / 'nope.yaml'}' does not exist"
+    with pytest.raises(ConfigError, match=re.escape(missing)):
         load_yaml(tmp_path / "nope.yaml")
     (tmp_path / "list.yaml").write_text("- a\n- b\n")
     with pytest.raises(ConfigError, match="must hold a mapping"):

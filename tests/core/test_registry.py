@@ -30,7 +30,8 @@ def test_build_passes_options_and_fixed_keywords() -> None:
 
 
 def test_unknown_name_lists_registered_names_and_suggests_closest() -> None:
-    with pytest.raises(ConfigError, match=re.escape("unknown widget 'smal_widget'; did you mean 'small_widget'?")):
+    with pytest.raises(ConfigError,
+                       match=re.escape("unknown widget 'smal_widget'; did you mean 'small_widget'?")):
         _registry().get("smal_widget")
     with pytest.raises(ConfigError, match="free_widget, small_widget"):
         _registry().get("nothing_alike_at_all")

@@ -20,7 +20,8 @@ def test_metadata_round_trips_through_dict() -> None:
 
 def test_metadata_rejects_a_frame_table_of_another_length() -> None:
     with pytest.raises(ValueError, match="lists 3 frames, metadata says 10"):
-        VideoMetadata("a.mp4", 10, 25.0, 32, 24, 0.4, "h264", frame_table=FrameTable.from_pts(range(3), 0.04, [0]))
+        table = FrameTable.from_pts(range(3), 0.04, [0])
+        VideoMetadata("a.mp4", 10, 25.0, 32, 24, 0.4, "h264", frame_table=table)
 
 
 def test_plan_groups_frames_by_camera_sorted_and_unique() -> None:

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from temporal_ssl.config import from_dict
-from temporal_ssl.data.transforms import (
-    AugmentParams,
-    VideoAugmentation,
-    VideoEvalTransform,
-    cvrl_view_augmentations,
-)
+from temporal_ssl.config import from_dict, load_yaml, to_dict
+from temporal_ssl.data.transforms import AugmentParams, VideoAugmentation, VideoEvalTransform
 from temporal_ssl.errors import ConfigError
+
+CVRL_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "pretrain" / "cvrl.yaml"
 
 STRONG = VideoAugmentation(output_size=(24, 20), crop_scale=(0.05, 1.0), horizontal_flip_prob=0.5,
                            color_jitter_prob=0.8, grayscale_prob=0.3, blur_prob=0.5, blur_kernel_size=5,
@@ -33,9 +32,71 @@ def test_defaults_are_cvrl_reference_values_with_flip_off() -> None:
     assert (aug.brightness, aug.contrast, aug.saturation, aug.hue) == (0.8, 0.8, 0.8, 0.2)
     assert (aug.color_jitter_prob, aug.grayscale_prob, aug.color_jitter_random_order) == (0.8, 0.2, True)
     assert aug.horizontal_flip_prob == 0.0
-    first, second = cvrl_view_augmentations(aug)
+
+
+def test_cvrl_config_holds_cvrls_asymmetric_view_pair() -> None:
+    section = load_yaml(CVRL_CONFIG)["augment"]
+    aug = from_dict(VideoAugmentation, section, where="augment")
+    first, second = aug.for_view(0), aug.for_view(1)
     assert (first.blur_prob, first.solarize_prob, second.blur_prob, second.solarize_prob) == (1.0, 0.0, 0.1,
                                                                                               0.2)
+    # everything else is shared by the two clips and is CVRL's (the class defaults)
+    reference = VideoAugmentation(output_size=aug.output_size)
+    for view in (first, second):
+        assert (view.crop_scale, view.crop_ratio, view.grayscale_prob) == (
+            reference.crop_scale, reference.crop_ratio, reference.grayscale_prob)
+        assert (view.brightness, view.hue, view.color_jitter_prob) == (0.8, 0.2, 0.8)
+        assert view.output_size == aug.output_size and not view.view_overrides
+
+
+def test_view_overrides_change_only_their_views_draws() -> None:
+    # base: blur and solarise with p = 0.5; view 0 always blurred, view 1 never solarised
+    aug = VideoAugmentation(blur_prob=0.5, solarize_prob=0.5,
+                            view_overrides=({"blur_prob": 1.0}, {"solarize_prob": 0.0}))
+    rng = np.random.default_rng(11)
+    draws = [aug.sample_params(rng, num_clips=2, height=30, width=40) for _ in range(600)]
+    blurred = np.array([d.blur_sigma > 0 for d in draws])  # [600, 2]
+    solarized = np.array([d.solarize for d in draws])
+    assert blurred[:, 0].all() and not solarized[:, 1].any()
+    # the options a view does not override stay the section's
+    assert abs(blurred[:, 1].mean() - 0.5) < 0.06 and abs(solarized[:, 0].mean() - 0.5) < 0.06
+    # the two views are independent draws (different crops)
+    assert np.mean([not np.array_equal(d.crop_boxes[0], d.crop_boxes[1]) for d in draws]) > 0.9
+
+
+def test_view_overrides_keep_one_draw_per_augment_group() -> None:
+    aug = VideoAugmentation(grayscale_prob=0.5, view_overrides=({"grayscale_prob": 1.0},
+                                                                {"grayscale_prob": 0.0},
+                                                                {"grayscale_prob": 1.0}))
+    params = aug.sample_params(np.random.default_rng(2), num_clips=3, height=30, width=40, groups=[4, 9, 4])
+    assert params.grayscale.tolist() == [True, False, True]
+    for name in ("crop_boxes", "brightness", "hue", "color_order", "blur_sigma"):
+        assert np.array_equal(getattr(params, name)[0], getattr(params, name)[2])  # group 4: one draw
+    with pytest.raises(ConfigError, match=re.escape("views 0 and 1 share one augmentation draw (augment "
+                                                    "group 0) but augment.view_overrides gives them")):
+        aug.sample_params(np.random.default_rng(2), num_clips=3, height=30, width=40, groups=[0, 0, 1])
+    with pytest.raises(ConfigError, match=re.escape("augment.view_overrides has 3 entries but the example "
+                                                    "has 2 views")):
+        aug.sample_params(np.random.default_rng(2), num_clips=2, height=30, width=40)
+
+
+def test_view_overrides_are_validated_with_the_valid_keys() -> None:
+    section = {"blur_prob": 0.2, "view_overrides": [{"blur_prob": 1.0}, {"solarize_prob": 0.2,
+                                                                          "crop_scale": [0.5, 1]}]}
+    aug = from_dict(VideoAugmentation, section, where="augment")
+    assert aug.for_view(1).crop_scale == (0.5, 1.0) and aug.for_view(1).blur_prob == 0.2
+    assert from_dict(VideoAugmentation, to_dict(aug), where="augment") == aug  # a saved config reloads
+    with pytest.raises(ConfigError, match=re.escape(
+            "unknown key 'augment.view_overrides[1].blur_prb'; did you mean 'blur_prob'? Valid keys under "
+            "'augment.view_overrides[1]': blur_prob, blur_sigma, brightness")):
+        from_dict(VideoAugmentation, {"view_overrides": [{}, {"blur_prb": 0.1}]}, where="augment")
+    with pytest.raises(ConfigError, match=re.escape("unknown key 'augment.view_overrides[0].output_size'")):
+        VideoAugmentation(view_overrides=({"output_size": 64},))  # one shape for every view
+    with pytest.raises(ConfigError, match=re.escape("augment.view_overrides[0].blur_prob = 1.5 must lie in "
+                                                    "[0, 1]")):
+        VideoAugmentation(view_overrides=({"blur_prob": 1.5},))
+    with pytest.raises(ConfigError, match=re.escape("'augment.view_overrides[0].hue' must be a number")):
+        VideoAugmentation(view_overrides=({"hue": "high"},))
 
 
 def test_cpu_and_batched_paths_agree_given_the_same_parameters() -> None:

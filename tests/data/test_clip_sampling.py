@@ -111,6 +111,35 @@ def test_multi_clip_gaps_obey_bounds() -> None:
         assert np.all(gaps >= 0) and np.all(gaps <= 40)
 
 
+def test_multi_clip_tight_bounds_are_met_by_placing_clip_after_clip() -> None:
+    # Gaps in [5, 20] between three 15-frame clips of a 200-frame video: a whole random set fits only ~3 % of
+    # the time, so redrawing whole sets (100 tries) fails ~4 % of the samples; PySlowFast's rule redraws each
+    # clip against the ones already placed and always finds a valid set here.
+    rng = np.random.default_rng(5)
+    spreads = set()
+    for _ in range(300):
+        starts = clip_starts_multi(200, num_clips=3, num_frames_per_clip=8, frame_stride=2, rng=rng,
+                                   min_clip_gap_frames=5, max_clip_gap_frames=20, fallback="raise")
+        gaps = np.diff(np.sort(starts)) - 15
+        assert len(starts) == 3 and starts.min() >= 0 and starts.max() <= 200 - 15
+        assert np.all(gaps >= 5) and np.all(gaps <= 20), starts
+        spreads.add(int(starts.max() - starts.min()))
+    assert len(spreads) > 10  # still random placements, not one fixed layout
+
+
+def test_multi_clip_without_a_valid_set_keeps_the_least_violating_one() -> None:
+    # min gap 500 cannot be met in 100 frames: the fallback keeps the set whose gaps are largest, i.e. the
+    # clips spread as far apart as the draws allowed (a random set's spread averages about a third of that).
+    rng = np.random.default_rng(6)
+    spreads = []
+    for _ in range(20):
+        starts = clip_starts_multi(100, num_clips=3, num_frames_per_clip=8, frame_stride=2, rng=rng,
+                                   min_clip_gap_frames=500)
+        assert len(starts) == 3 and starts.min() >= 0 and starts.max() <= 100 - 15
+        spreads.append(int(starts.max() - starts.min()))
+    assert min(spreads) > 60
+
+
 def test_multi_clip_infeasible_bounds_follow_fallback() -> None:
     rng = np.random.default_rng(3)
     # three non-overlapping 16-frame clips with >= 10-frame gaps need 68 frames; 60 cannot hold them
@@ -138,6 +167,22 @@ def test_short_video_policies() -> None:
     starts = clip_starts_random(5, num_frames_per_clip=8, num_clips=200, rng=np.random.default_rng(0),
                                 short_video="loop")
     assert set(starts.tolist()) == {0, 1, 2, 3, 4}
+
+
+def test_short_video_error_says_only_what_clip_sampling_knows() -> None:
+    skipped = pytest.raises(ShortVideoError, clip_starts_random, 5, num_frames_per_clip=8,
+                            rng=np.random.default_rng(0)).value
+    assert str(skipped) == "video has 5 frames but a clip needs 8"  # no guess at the pretext's options
+    assert skipped.skipped_by_policy  # 'loop' or 'repeat_last' would have made a clip
+    empty = pytest.raises(ShortVideoError, clip_indices, 0, num_frames_per_clip=4, num_frames=0,
+                          short_video="loop").value
+    assert not empty.skipped_by_policy  # no policy makes a clip of nothing
+    gaps = pytest.raises(ShortVideoError, clip_starts_multi, 60, num_clips=3, num_frames_per_clip=16,
+                         rng=np.random.default_rng(0), min_clip_gap_frames=10, fallback="raise").value
+    assert not gaps.skipped_by_policy
+    named = skipped.for_video("a/b.mp4", what="a clip of pretext 'x'", remedy="use longer videos")
+    assert str(named) == "video 'a/b.mp4' has 5 frames but a clip of pretext 'x' needs 8; use longer videos"
+    assert (named.num_frames, named.num_frames_needed, named.skipped_by_policy) == (5, 8, True)
 
 
 def test_segment_frames_are_one_per_segment() -> None:

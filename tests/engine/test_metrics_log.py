@@ -33,6 +33,17 @@ def test_metrics_log_appends_and_a_resume_drops_the_steps_after_its_checkpoint(t
     assert [r["step"] for r in read_metrics(tmp_path / "metrics.jsonl")] == [1, 2, 3, 4, 5]
 
 
+def test_progress_bar_carries_its_description(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for description, folder in (("pretrain", "a"), ("finetune", "b")):
+        (tmp_path / folder).mkdir()
+        log = MetricsLog(tmp_path / folder, total_steps=2, start_step=0, tensorboard=False, progress_bar=True,
+                         **({} if description == "pretrain" else {"description": description}))
+        log.advance(1)
+        log.close()
+        bar = capsys.readouterr().err
+        assert bar.lstrip("\r").startswith(f"{description}:"), bar
+
+
 def test_truncate_without_a_file_is_a_no_op(tmp_path: Path) -> None:
     truncate_metrics(tmp_path / "metrics.jsonl", after_step=3)
     assert not (tmp_path / "metrics.jsonl").exists()

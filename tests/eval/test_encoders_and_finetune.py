@@ -14,7 +14,12 @@ from temporal_ssl.engine.checkpoint import FORMAT_VERSION, save_atomic
 from temporal_ssl.errors import CheckpointError, ConfigError
 from temporal_ssl.eval.config import ClipViews, ExtractionConfig, FinetuneConfig
 from temporal_ssl.eval.encoders import load_encoder, random_encoder, weights_sha256
-from temporal_ssl.eval.finetune import build_classifier, build_finetune_optimizer, run_finetune
+from temporal_ssl.eval.finetune import (
+    build_classifier,
+    build_finetune_optimizer,
+    run_finetune,
+    train_classifier,
+)
 from temporal_ssl.models import build_pretext_model
 from temporal_ssl.pipeline.loader import LoaderConfig
 from temporal_ssl.types import VideoRecord
@@ -113,3 +118,20 @@ def test_a_frozen_backbone_keeps_its_weights_while_the_head_learns(
     assert result.trained.steps == 3
     assert result.test_logits.features.shape == (6, 2, 3)
     assert set(result.metrics.clip_topk) == {1}
+
+
+def test_finetuning_labels_its_progress_bar(
+    labeled_records: list[VideoRecord], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = FinetuneConfig(
+        num_frames_per_clip=8,
+        augment=None,
+        max_steps=1,
+        epochs=None,
+        loader=LoaderConfig(batch_size=3, num_workers=0, decode_size=(32, 32)),
+        progress_bar=True,
+    )
+    encoder = random_encoder("r3d_tiny", TINY).encoder
+    train_classifier(encoder, labeled_records, num_classes=3, config=config, output_dir=tmp_path)
+    bar = capsys.readouterr().err
+    assert "finetune" in bar and "pretrain" not in bar

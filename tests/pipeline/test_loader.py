@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -173,6 +174,35 @@ def test_batched_augmentation_on_cpu_equals_the_per_sample_path(corpus_records: 
         torch.testing.assert_close(b.views, a.views, atol=1e-4, rtol=1e-4)
         assert torch.equal(b.views, c.views)
         assert torch.equal(a.target, b.target) and torch.equal(a.video_indices, b.video_indices)
+
+
+def test_view_overrides_augment_each_view_with_its_own_options(corpus_records: list[VideoRecord]) -> None:
+    # CVRL's two clips; clip 1 always grey, clip 2 never. The crop keeps the whole frame, so the coloured
+    # gradient of the test videos is always in view: equal channels can only come from the grey-scale.
+    cvrl = PRETEXTS.build("cvrl", {"num_frames_per_clip": 4, "frame_stride": 2})
+    augment = VideoAugmentation(output_size=24, crop_scale=(1.0, 1.0), color_jitter_prob=0.0,
+                                grayscale_prob=0.5, view_overrides=({"grayscale_prob": 1.0},
+                                                                    {"grayscale_prob": 0.0}))
+    outputs = []
+    for batched in (False, True):  # per-clip CPU path, then the batched (GPU-mode) path
+        batches = list(make_loader(corpus_records, seed=12, pretext=cvrl, augment=augment, batch_size=5,
+                                   batched_augment=batched))
+        views = torch.cat([b.views for b in batches])  # [B, V, C, T, H, W]
+        assert views.shape[:3] == (10, 2, 3)
+        channel_spread = (views - views.mean(dim=2, keepdim=True)).abs().amax(dim=(2, 3, 4, 5))  # [B, V]
+        assert bool((channel_spread[:, 0] < 1e-4).all())
+        assert bool((channel_spread[:, 1] > 0.1).all())
+        outputs.append(views)
+    torch.testing.assert_close(outputs[1], outputs[0], atol=1e-4, rtol=1e-4)  # the same draws on both paths
+
+
+def test_view_overrides_must_match_the_pretexts_views(corpus_records: list[VideoRecord]) -> None:
+    three = VideoAugmentation(output_size=24, view_overrides=({}, {"blur_prob": 1.0}, {}))
+    loader = make_loader(corpus_records, pretext=PRETEXTS.build("cvrl", {"num_frames_per_clip": 4}),
+                         augment=three)
+    with pytest.raises(ConfigError, match=re.escape("augment.view_overrides has 3 entries but pretext 'cvrl' "
+                                                    "makes examples of 2 views (roles clip, clip)")):
+        next(iter(loader))
 
 
 def test_loader_without_augmentation_returns_unit_range_frames(corpus_records: list[VideoRecord]) -> None:

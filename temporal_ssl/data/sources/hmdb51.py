@@ -16,15 +16,16 @@ from temporal_ssl.data.sources.listing import (
     FileLookup,
     SourceListing,
     VideoEntry,
+    check_official_split,
     check_root,
     find_annotation_dir,
+    find_video_root,
     read_lines,
     sidecar_annotations,
 )
 from temporal_ssl.errors import DatasetError
 from temporal_ssl.registry import DATASETS
 
-HMDB51_SPLITS = (1, 2, 3)
 _FLAG_TO_SPLIT = {"1": "train", "2": "test"}
 _ANNOTATION_CANDIDATES = ("testTrainMulti_7030_splits", "splits", "../testTrainMulti_7030_splits",
                           "../splits", ".")
@@ -41,13 +42,11 @@ def hmdb51(root: str | Path, *, annotations: str | Path | None = None, split: in
             ``None``.
         split: official split 1, 2 or 3.
     """
-    if split not in HMDB51_SPLITS:
-        raise DatasetError(f"hmdb51 split {split!r} does not exist; HMDB51 has splits 1, 2 and 3 "
-                           "(pass --split 1)")
+    check_official_split(split, "hmdb51", "HMDB51")
     root_path = check_root(root, "hmdb51")
     split_dir = find_annotation_dir(root_path, annotations, _ANNOTATION_CANDIDATES,
                                     must_contain=f"*_test_split{split}.txt", format_name="hmdb51")
-    video_root = next((root_path / c for c in _VIDEO_ROOT_CANDIDATES if (root_path / c).is_dir()), root_path)
+    video_root = find_video_root(root_path, _VIDEO_ROOT_CANDIDATES)
     pattern = re.compile(rf"^(?P<name>.+)_test_split{split}\.txt$")
     split_files = sorted((m.group("name"), p) for p in split_dir.iterdir() if (m := pattern.match(p.name)))
     classes = tuple(name for name, _ in split_files)

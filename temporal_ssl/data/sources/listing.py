@@ -88,6 +88,20 @@ def check_root(root: str | Path, format_name: str) -> Path:
     return path
 
 
+def check_official_split(split: int, format_name: str, dataset_name: str,
+                         splits: Sequence[int] = (1, 2, 3)) -> None:
+    """``DatasetError`` unless ``split`` is one of the dataset's official ``splits`` (UCF101, HMDB51)."""
+    if split not in splits:
+        listed = ", ".join(str(s) for s in splits[:-1]) + f" and {splits[-1]}"
+        raise DatasetError(f"{format_name} split {split!r} does not exist; {dataset_name} has splits "
+                           f"{listed} (pass --split {splits[0]})")
+
+
+def find_video_root(root: Path, candidates: Sequence[str]) -> Path:
+    """The first ``root/<candidate>`` folder that exists (an archive's own top folder), else ``root``."""
+    return next((root / c for c in candidates if (root / c).is_dir()), root)
+
+
 def find_annotation_dir(root: Path, annotations: str | Path | None, candidates: Sequence[str], *,
                         must_contain: str, format_name: str) -> Path:
     """The folder holding the split files: ``annotations`` if given, else the first candidate that exists.

@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from temporal_ssl.data.quarantine import MissingVideo
-from temporal_ssl.data.sources.listing import FileLookup, SourceListing, VideoEntry, check_root
+from temporal_ssl.data.sources.listing import (
+    FileLookup,
+    SourceListing,
+    VideoEntry,
+    check_root,
+    find_video_root,
+)
 from temporal_ssl.errors import DatasetError
 from temporal_ssl.registry import DATASETS
 
@@ -44,7 +50,7 @@ def ssv2(root: str | Path, *, annotations: str | Path | None = None,
     labels_path = _json_path(folder, "labels")
     classes = _read_labels(labels_path)
     label_of = {name: i for i, name in enumerate(classes)}
-    video_root = next((root_path / c for c in _VIDEO_ROOT_CANDIDATES if (root_path / c).is_dir()), root_path)
+    video_root = find_video_root(root_path, _VIDEO_ROOT_CANDIDATES)
     lookup = FileLookup(video_root)
     list_names = ["train", "validation"] if split is None else [_SPLIT_ALIASES[split]]
     entries: list[VideoEntry] = []

@@ -16,15 +16,16 @@ from temporal_ssl.data.sources.listing import (
     FileLookup,
     SourceListing,
     VideoEntry,
+    check_official_split,
     check_root,
     find_annotation_dir,
+    find_video_root,
     read_lines,
     sidecar_annotations,
 )
 from temporal_ssl.errors import DatasetError
 from temporal_ssl.registry import DATASETS
 
-UCF101_SPLITS = (1, 2, 3)
 _ANNOTATION_CANDIDATES = ("ucfTrainTestlist", "splits", "../ucfTrainTestlist", "../splits", ".")
 _VIDEO_ROOT_CANDIDATES = ("UCF-101", "videos")
 
@@ -39,13 +40,11 @@ def ucf101(root: str | Path, *, annotations: str | Path | None = None, split: in
         annotations: the ``ucfTrainTestlist`` folder; searched beside and inside ``root`` when ``None``.
         split: official split 1, 2 or 3.
     """
-    if split not in UCF101_SPLITS:
-        raise DatasetError(f"ucf101 split {split!r} does not exist; UCF101 has splits 1, 2 and 3 "
-                           "(pass --split 1)")
+    check_official_split(split, "ucf101", "UCF101")
     root_path = check_root(root, "ucf101")
     split_dir = find_annotation_dir(root_path, annotations, _ANNOTATION_CANDIDATES,
                                     must_contain="classInd.txt", format_name="ucf101")
-    video_root = next((root_path / c for c in _VIDEO_ROOT_CANDIDATES if (root_path / c).is_dir()), root_path)
+    video_root = find_video_root(root_path, _VIDEO_ROOT_CANDIDATES)
     classes = read_class_index(split_dir / "classInd.txt")
     by_lower = {name.lower(): label for label, name in enumerate(classes)}
     lookup = FileLookup(video_root)

@@ -6,18 +6,18 @@ from temporal_ssl.data.transforms.params import COLOR_OPS, AugmentParams, sample
 from temporal_ssl.data.transforms.video_transforms import (
     KINETICS_MEAN,
     KINETICS_STD,
+    VIEW_OPTIONS,
     VideoAugmentation,
     VideoEvalTransform,
-    cvrl_view_augmentations,
 )
 
 __all__ = [
     "COLOR_OPS",
     "KINETICS_MEAN",
     "KINETICS_STD",
+    "VIEW_OPTIONS",
     "AugmentParams",
     "VideoAugmentation",
     "VideoEvalTransform",
-    "cvrl_view_augmentations",
     "sample_params",
 ]

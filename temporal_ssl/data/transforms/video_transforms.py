@@ -6,16 +6,20 @@ device (``apply_batch``). Defaults are CVRL's (Qian et al. 2021, official ``vide
 aspect 0.5–2 ... colour jitter with strength 1.0 (brightness 0.8, contrast 0.8, saturation 0.8, hue 0.2,
 random order) applied with p = 0.8, grey-scale with p = 0.2" — except the horizontal flip, which is off: a
 mirrored clip turns "moves left" into "moves right", so order, direction and arrow-of-time pretexts (and the
-synthetic corpus's left/right classes) must keep it off. CVRL blurs its two clips with p = 1.0 and 0.1 and
-solarises only the second; :func:`cvrl_view_augmentations` gives that pair.
+synthetic corpus's left/right classes) must keep it off.
+
+Views of one example may be augmented differently: ``view_overrides`` holds one mapping per view, and view
+``i`` is augmented with the section's options merged with ``view_overrides[i]`` (:meth:`VideoAugmentation.
+for_view`). CVRL's asymmetric pair — blur p = 1.0 on clip 1; blur p = 0.1 and solarise p = 0.2 on clip 2 — is
+written that way in ``configs/pretrain/cvrl.yaml``.
 
 ``VideoEvalTransform`` is the deterministic evaluation transform: resize, then 1 centre or 3 spatial crops.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -26,10 +30,19 @@ from temporal_ssl.data.transforms.batched import apply_batch
 from temporal_ssl.data.transforms.params import AugmentParams, sample_params
 from temporal_ssl.data.transforms.per_clip import apply_clip
 from temporal_ssl.errors import ConfigError
+from temporal_ssl.registry import check_keys
 
 KINETICS_MEAN = (0.45, 0.45, 0.45)
 KINETICS_STD = (0.225, 0.225, 0.225)
 """PySlowFast's Kinetics normalisation, the default of most video SSL code."""
+
+VIEW_OPTIONS: tuple[str, ...] = (
+    "crop_scale", "crop_ratio", "horizontal_flip_prob", "color_jitter_prob", "brightness", "contrast",
+    "saturation", "hue", "color_jitter_random_order", "grayscale_prob", "blur_prob", "blur_sigma",
+    "solarize_prob",
+)
+"""The options one view may override: those that shape the random draw. Output size, blur kernel, solarise
+threshold and normalisation stay shared, so every view of an example has one shape and one value scale."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,10 @@ class VideoAugmentation:
         solarize_threshold: values (in ``[0, 1]``) at or above it are inverted.
         normalize: subtract ``mean`` and divide by ``std`` per channel at the end.
         mean, std: normalisation constants for values in ``[0, 1]``.
+        view_overrides: empty (every view alike) or one mapping per view of the pretext's examples; view
+            ``i`` uses these options merged with ``view_overrides[i]``, whose keys come from
+            :data:`VIEW_OPTIONS` (e.g. CVRL: ``[{blur_prob: 1.0}, {blur_prob: 0.1, solarize_prob: 0.2}]``).
+            Views of one augment group share one draw, so they must get equal overrides.
     """
 
     output_size: int | tuple[int, int] = 112
@@ -73,6 +90,8 @@ class VideoAugmentation:
     normalize: bool = True
     mean: tuple[float, float, float] = KINETICS_MEAN
     std: tuple[float, float, float] = KINETICS_STD
+    view_overrides: tuple[dict[str, Any], ...] = field(default=(), hash=False)
+    _views: tuple[VideoAugmentation, ...] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         for name in ("horizontal_flip_prob", "color_jitter_prob", "grayscale_prob", "blur_prob",
@@ -96,6 +115,36 @@ class VideoAugmentation:
                               f"smaller than twice the output size {self.output_hw}")
         if min(self.std) <= 0:
             raise ConfigError(f"augment.std = {self.std} must be positive")
+        if not isinstance(self.view_overrides, (list, tuple)):
+            raise ConfigError(f"augment.view_overrides = {self.view_overrides!r} must be a list with one "
+                              "mapping of options per view (or empty)")
+        checked = [self._checked_override(i, o) for i, o in enumerate(self.view_overrides)]
+        object.__setattr__(self, "view_overrides", tuple(override for override, _ in checked))
+        object.__setattr__(self, "_views", tuple(view for _, view in checked))
+
+    def _checked_override(self, view: int, override: Any) -> tuple[dict[str, Any], VideoAugmentation]:
+        """``override`` with values in the options' form, and the merged options (else ``ConfigError``)."""
+        where = f"augment.view_overrides[{view}]"
+        if not isinstance(override, Mapping):
+            raise ConfigError(f"'{where}' = {override!r} must be a mapping of augmentation options, e.g. "
+                              "{blur_prob: 1.0}")
+        check_keys(override, list(VIEW_OPTIONS), where=where)
+        checked = {key: _view_option(f"{where}.{key}", value, getattr(self, key))
+                   for key, value in override.items()}
+        try:
+            merged = replace(self, **checked, view_overrides=())
+        except ConfigError as error:
+            raise ConfigError(str(error).replace("augment.", f"{where}.", 1)) from None
+        return checked, merged
+
+    def for_view(self, view: int) -> VideoAugmentation:
+        """The options view ``view`` of an example is augmented with (``self`` without overrides)."""
+        if not self.view_overrides:
+            return self
+        if not 0 <= view < len(self._views):
+            raise ValueError(f"view {view} has no entry in augment.view_overrides "
+                             f"({len(self._views)} entries)")
+        return self._views[view]
 
     @property
     def output_hw(self) -> tuple[int, int]:
@@ -112,7 +161,35 @@ class VideoAugmentation:
 
     def sample_params(self, rng: np.random.Generator, *, num_clips: int, height: int, width: int,
                       groups: Sequence[int] | None = None) -> AugmentParams:
-        """Parameters for ``num_clips`` clips of ``height x width`` frames; equal ``groups`` share a draw."""
+        """Parameters for ``num_clips`` clips of ``height x width`` frames; equal ``groups`` share a draw.
+
+        With ``view_overrides`` the clips are the views of one example (``num_clips`` must equal the number of
+        overrides) and each group is drawn with the options of its views.
+        """
+        if not self.view_overrides:
+            return self._draw(rng, num_clips=num_clips, height=height, width=width, groups=groups)
+        if num_clips != len(self.view_overrides):
+            raise ConfigError(f"augment.view_overrides has {len(self.view_overrides)} entries but the "
+                              f"example has {num_clips} views; give one entry per view, or none")
+        group_of = list(range(num_clips)) if groups is None else [int(g) for g in groups]
+        if len(group_of) != num_clips:
+            raise ValueError(f"groups has {len(group_of)} ids for {num_clips} clips")
+        first_view: dict[int, int] = {}  # group -> its first view, in order of appearance
+        for view, group in enumerate(group_of):
+            first = first_view.setdefault(group, view)
+            if self._views[view] != self._views[first]:
+                raise ConfigError(
+                    f"views {first} and {view} share one augmentation draw (augment group {group}) but "
+                    "augment.view_overrides gives them different options; give them equal overrides")
+        # One draw per group, with its views' options, in order of first appearance.
+        parts = [self._views[view]._draw(rng, num_clips=1, height=height, width=width)
+                 for view in first_view.values()]
+        row_of_group = {group: row for row, group in enumerate(first_view)}
+        return AugmentParams.concat(parts).take([row_of_group[g] for g in group_of])
+
+    def _draw(self, rng: np.random.Generator, *, num_clips: int, height: int, width: int,
+              groups: Sequence[int] | None = None) -> AugmentParams:
+        """``sample_params`` with this object's options for every clip."""
         return sample_params(
             rng, num_clips=num_clips, height=height, width=width, crop_scale=self.crop_scale,
             crop_ratio=self.crop_ratio, horizontal_flip_prob=self.horizontal_flip_prob,
@@ -131,22 +208,16 @@ class VideoAugmentation:
         """Batched path: augment ``[N, T, C, H, W]`` clips on their device, row ``n`` for clip ``n``."""
         return apply_batch(clips, params, **self._fixed())
 
-    def __call__(self, clip: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
-        """Draw one parameter set and augment one clip ``[T, C, H, W]`` with it."""
+    def __call__(self, clip: torch.Tensor, rng: np.random.Generator, *, view: int = 0) -> torch.Tensor:
+        """Draw one parameter set (with view ``view``'s options) and augment one clip ``[T, C, H, W]``."""
         height, width = clip.shape[-2:]
-        return self.apply(clip, self.sample_params(rng, num_clips=1, height=height, width=width))
+        options = self.for_view(view)
+        return self.apply(clip, options.sample_params(rng, num_clips=1, height=height, width=width))
 
     def _fixed(self) -> dict[str, Any]:
         return {"output_size": self.output_hw, "blur_kernel_size": self.kernel_size,
                 "solarize_threshold": self.solarize_threshold,
                 "mean": self.mean if self.normalize else None, "std": self.std if self.normalize else None}
-
-
-def cvrl_view_augmentations(
-        base: VideoAugmentation | None = None) -> tuple[VideoAugmentation, VideoAugmentation]:
-    """CVRL's asymmetric pair: blur p = 1.0 on clip one; blur p = 0.1 and solarise p = 0.2 on clip two."""
-    base = base or VideoAugmentation()
-    return replace(base, blur_prob=1.0, solarize_prob=0.0), replace(base, blur_prob=0.1, solarize_prob=0.2)
 
 
 @dataclass(frozen=True)
@@ -187,6 +258,24 @@ class VideoEvalTransform:
         else:
             out = TF.spatial_crops(out, self.crop_size, num_crops=self.num_crops)
         return TF.normalize(out, self.mean, self.std) if self.normalize else out
+
+
+def _view_option(where: str, value: Any, base: Any) -> Any:
+    """``value`` in the form of the option it overrides (``base``): a bool, a number or a (min, max) pair."""
+    def is_number(v: Any) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    if isinstance(base, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"'{where}' must be true or false, got {value!r}")
+        return value
+    if isinstance(base, tuple):
+        if not isinstance(value, (list, tuple)) or len(value) != 2 or not all(is_number(v) for v in value):
+            raise ConfigError(f"'{where}' must be a [min, max] pair of numbers, got {value!r}")
+        return (float(value[0]), float(value[1]))
+    if not is_number(value):
+        raise ConfigError(f"'{where}' must be a number, got {value!r}")
+    return float(value)
 
 
 def _check_range(name: str, value: tuple[float, float], *, low: float, high: float | None,

@@ -27,8 +27,9 @@ from typing import Literal
 import numpy as np
 import torch
 
-from temporal_ssl.data.clip_sampling import ShortVideoError, ShortVideoPolicy, clip_indices, clip_span
+from temporal_ssl.data.clip_sampling import ShortVideoError, ShortVideoPolicy, clip_span
 from temporal_ssl.pretext.base import ComponentSpec
+from temporal_ssl.pretext.clip_plans import clip_frames
 from temporal_ssl.pretext.examples import example_from_plan, stack_views
 from temporal_ssl.pretext.frame_times import frame_times_seconds
 from temporal_ssl.pretext.options import (
@@ -42,6 +43,18 @@ from temporal_ssl.registry import PRETEXTS
 from temporal_ssl.types import Example, SamplePlan, VideoRecord, ViewPlan
 
 RadiusUnit = Literal["frames", "seconds"]
+
+
+def tcn_embedding_head() -> ComponentSpec:
+    """TCN's embedding (single- and multi-view): a fully connected layer (2048), then 32-d."""
+    return ComponentSpec(
+        "projection_mlp", {"out_dim": 32, "hidden_dim": 2048, "num_layers": 2, "batch_norm": False}
+    )
+
+
+def tcn_triplet_loss() -> ComponentSpec:
+    """TCN's loss: triplet on squared Euclidean distances, semi-hard in-batch mining, margin 0.2."""
+    return ComponentSpec("triplet", {"distance": "squared_euclidean", "margin": 0.2, "mining": "semi_hard"})
 
 
 class _TimeContrastiveSampler:
@@ -99,7 +112,8 @@ class _TimeContrastiveSampler:
         count = record.num_frames - clip_span(self.num_frames_per_clip, self.frame_stride) + 1
         if count < 1:
             if self.short_video == "skip" or record.num_frames < 1:
-                raise ShortVideoError(record.num_frames, self.min_num_frames, "a time-contrastive view")
+                raise ShortVideoError(record.num_frames, self.min_num_frames, "a time-contrastive view",
+                                      skipped_by_policy=record.num_frames >= 1)
             count = record.num_frames
         if self.radius_unit == "frames":
             return np.arange(count, dtype=np.float64)
@@ -145,24 +159,20 @@ class _TimeContrastiveSampler:
     def plan(self, record: VideoRecord, rng: np.random.Generator) -> SamplePlan:
         """Anchor, positive and negatives of one video (single frames or short clips)."""
         anchor, positive, negatives = self.sample_starts(record, rng)
-        starts = [anchor, positive, *negatives]
+        clips = clip_frames(
+            record,
+            [anchor, positive, *negatives],
+            num_frames_per_clip=self.num_frames_per_clip,
+            frame_stride=self.frame_stride,
+            short_video=self.short_video,
+        )
         roles = ["anchor", "positive"] + ["negative"] * len(negatives)
         instances = [0, 0, *range(1, len(negatives) + 1)]
         views = tuple(
-            ViewPlan(role, self._clip(start, record), instance=instance)
-            for role, start, instance in zip(roles, starts, instances, strict=True)
+            ViewPlan(role, frames, instance=instance)
+            for role, frames, instance in zip(roles, clips, instances, strict=True)
         )
         return SamplePlan(record, views)
-
-    def _clip(self, start: int, record: VideoRecord) -> tuple[int, ...]:
-        indices = clip_indices(
-            start,
-            num_frames_per_clip=self.num_frames_per_clip,
-            frame_stride=self.frame_stride,
-            num_frames=record.num_frames,
-            short_video=self.short_video,
-        )
-        return tuple(int(i) for i in indices)
 
     def make_example(
         self, views: Sequence[torch.Tensor], plan: SamplePlan, rng: np.random.Generator
@@ -213,9 +223,7 @@ class TimeContrastive(_TimeContrastiveSampler):
     @property
     def head(self) -> ComponentSpec:
         """TCN's embedding: a fully connected layer (2048) then a 32-d embedding."""
-        return ComponentSpec(
-            "projection_mlp", {"out_dim": 32, "hidden_dim": 2048, "num_layers": 2, "batch_norm": False}
-        )
+        return tcn_embedding_head()
 
     @property
     def loss(self) -> ComponentSpec:
@@ -224,9 +232,7 @@ class TimeContrastive(_TimeContrastiveSampler):
         Negative mining is the loss's ``mining`` option: set ``model.loss_options.mining`` to ``hard`` or
         ``random`` in a config to change it.
         """
-        return ComponentSpec(
-            "triplet", {"distance": "squared_euclidean", "margin": 0.2, "mining": "semi_hard"}
-        )
+        return tcn_triplet_loss()
 
 
 @PRETEXTS.register("temporal_coherence")

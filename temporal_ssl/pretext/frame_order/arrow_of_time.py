@@ -17,8 +17,9 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from temporal_ssl.data.clip_sampling import ShortVideoPolicy, clip_indices, clip_span
+from temporal_ssl.data.clip_sampling import ShortVideoPolicy, clip_span
 from temporal_ssl.pretext.base import ComponentSpec
+from temporal_ssl.pretext.clip_plans import clip_frames
 from temporal_ssl.pretext.examples import example_from_plan, stack_views
 from temporal_ssl.pretext.frame_order.windows import motion_window_start
 from temporal_ssl.pretext.options import check_int, check_motion, check_number, check_short_video
@@ -78,20 +79,15 @@ class ArrowOfTime:
             temperature=self.motion_temperature,
             short_video=self.short_video,
         )
-        frames = [
-            int(i)
-            for i in clip_indices(
-                start,
-                num_frames_per_clip=self.num_frames_per_clip,
-                frame_stride=self.frame_stride,
-                num_frames=record.num_frames,
-                short_video=self.short_video,
-            )
-        ]
+        (frames,) = clip_frames(
+            record,
+            [start],
+            num_frames_per_clip=self.num_frames_per_clip,
+            frame_stride=self.frame_stride,
+            short_video=self.short_video,
+        )
         reverse = bool(rng.random() < self.reverse_probability)
-        if reverse:
-            frames.reverse()
-        return SamplePlan(record, (ViewPlan("clip", tuple(frames)),), int(reverse))
+        return SamplePlan(record, (ViewPlan("clip", frames[::-1] if reverse else frames),), int(reverse))
 
     def make_example(
         self, views: Sequence[torch.Tensor], plan: SamplePlan, rng: np.random.Generator

@@ -18,8 +18,9 @@ from typing import Literal
 import numpy as np
 import torch
 
-from temporal_ssl.data.clip_sampling import ShortVideoPolicy, clip_indices, clip_span, clip_starts_random
+from temporal_ssl.data.clip_sampling import ShortVideoPolicy, clip_span
 from temporal_ssl.pretext.base import ComponentSpec
+from temporal_ssl.pretext.clip_plans import random_clip_frames
 from temporal_ssl.pretext.examples import example_from_plan, stack_views
 from temporal_ssl.pretext.options import check_choice, check_int, check_short_video, option_error
 from temporal_ssl.registry import PRETEXTS
@@ -79,24 +80,12 @@ class PlaybackSpeed:
                 int(rng.integers(0, num_frames)), stride, self.num_frames_per_clip, num_frames
             )
         else:
-            start = int(
-                clip_starts_random(
-                    num_frames,
-                    num_frames_per_clip=self.num_frames_per_clip,
-                    frame_stride=stride,
-                    rng=rng,
-                    short_video=self.short_video,
-                )[0]
-            )
-            frames = tuple(
-                int(i)
-                for i in clip_indices(
-                    start,
-                    num_frames_per_clip=self.num_frames_per_clip,
-                    frame_stride=stride,
-                    num_frames=num_frames,
-                    short_video=self.short_video,
-                )
+            frames = random_clip_frames(
+                record,
+                rng,
+                num_frames_per_clip=self.num_frames_per_clip,
+                frame_stride=stride,
+                short_video=self.short_video,
             )
         return SamplePlan(record, (ViewPlan("clip", frames),), label)
 

@@ -25,13 +25,9 @@ from typing import Literal
 import numpy as np
 import torch
 
-from temporal_ssl.data.clip_sampling import (
-    ShortVideoPolicy,
-    clip_span,
-    clip_starts_consecutive,
-    clips_from_starts,
-)
+from temporal_ssl.data.clip_sampling import ShortVideoPolicy, clip_span, clip_starts_consecutive
 from temporal_ssl.pretext.base import ComponentSpec
+from temporal_ssl.pretext.clip_plans import clip_frames
 from temporal_ssl.pretext.examples import example_from_plan, stack_views
 from temporal_ssl.pretext.frame_order.permutations import permutation_to_label
 from temporal_ssl.pretext.frame_order.windows import motion_window_start
@@ -120,15 +116,15 @@ class ClipOrderPrediction:
             frame_stride=self.frame_stride,
             clip_gap_frames=self.clip_gap_frames,
         )
-        clips = clips_from_starts(
+        clips = clip_frames(
+            record,
             starts,
             num_frames_per_clip=self.num_frames_per_clip,
             frame_stride=self.frame_stride,
-            num_frames=record.num_frames,
             short_video=self.short_video,
         )
         perm = tuple(int(p) for p in rng.permutation(self.num_clips))
-        views = tuple(ViewPlan("clip", tuple(int(i) for i in clips[k]), order=k) for k in perm)
+        views = tuple(ViewPlan("clip", clips[k], order=k) for k in perm)
         return SamplePlan(record, views, permutation_to_label(perm))
 
     def make_example(

@@ -24,6 +24,7 @@ import torch
 
 from temporal_ssl.data.clip_sampling import ShortVideoError, clip_span
 from temporal_ssl.errors import DatasetError
+from temporal_ssl.pretext.adjacent.time_contrastive import tcn_embedding_head, tcn_triplet_loss
 from temporal_ssl.pretext.base import ComponentSpec
 from temporal_ssl.pretext.examples import example_from_plan, stack_views
 from temporal_ssl.pretext.frame_times import frame_times_seconds, nearest_frames
@@ -152,13 +153,9 @@ class MultiViewTCN:
     @property
     def head(self) -> ComponentSpec:
         """TCN's embedding: a fully connected layer (2048), then 32-d (L2-normalised by the loss)."""
-        return ComponentSpec(
-            "projection_mlp", {"out_dim": 32, "hidden_dim": 2048, "num_layers": 2, "batch_norm": False}
-        )
+        return tcn_embedding_head()
 
     @property
     def loss(self) -> ComponentSpec:
         """Triplet loss with semi-hard in-batch mining, margin 0.2 on squared Euclidean distances (TCN)."""
-        return ComponentSpec(
-            "triplet", {"distance": "squared_euclidean", "margin": 0.2, "mining": "semi_hard"}
-        )
+        return tcn_triplet_loss()
