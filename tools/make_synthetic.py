@@ -5,7 +5,7 @@ OrbitClockwise/OrbitCounterclockwise, SpiralOut/SpiralIn ...), so only temporal 
 Running the same command twice reuses the corpus; other options regenerate it.
 
 Examples:
-    # the main job's corpus: 20,000 pool videos, 200 + 100 labelled clips per class, 32 frames of 32x32
+    # the main job's corpus: 12,000 pool videos, 200 + 100 labelled clips per class, 32 frames of 32x32
     python tools/make_synthetic.py --out data/synthetic
     # a small multi-camera corpus for multi-view pretexts, 64x64, 3 synchronised cameras
     python tools/make_synthetic.py --out data/synthetic_mv --pretrain-scenes 2000 --size 64 64 --cameras 3

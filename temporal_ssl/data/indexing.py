@@ -12,13 +12,14 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from temporal_ssl.data.index import VideoIndex
 from temporal_ssl.data.probe_cache import ProbeCache
-from temporal_ssl.data.probing import probe_files
+from temporal_ssl.data.probing import probe_files, probe_one
 from temporal_ssl.data.quarantine import QuarantinedVideo, write_jsonl
 from temporal_ssl.data.sources.listing import SourceListing
 from temporal_ssl.data.user_cache import user_cache_dir
@@ -33,7 +34,8 @@ CACHE_FILE_NAME = "probe_cache.jsonl"
 
 def build_index(format: str, root: str | Path, *, annotations: str | Path | None = None,
                 options: Mapping[str, Any] | None = None, cache_dir: str | Path | None = None,
-                workers: int | None = None, progress: bool = True, retry_failed: bool = False) -> VideoIndex:
+                workers: int | None = None, progress: bool = True, retry_failed: bool = False,
+                verify_backends: Sequence[str] | None = None) -> VideoIndex:
     """List a corpus with the reader registered as ``format`` and probe it into an index.
 
     Probing runs in ``forkserver`` worker processes, so a script calling this needs the usual
@@ -49,6 +51,9 @@ def build_index(format: str, root: str | Path, *, annotations: str | Path | None
         workers: parallel probing processes (default: the number of CPUs).
         progress: show a progress bar while probing.
         retry_failed: probe again files whose earlier probe failed.
+        verify_backends: backends whose seeking the probe verifies (default: every installed one). Readers of
+            a backend left out decode such files linearly from frame 0: still exact, slower on long videos.
+            Probe results already cached are reused as they are.
     """
     fixed: dict[str, Any] = {"root": root}
     if annotations is not None:
@@ -59,21 +64,25 @@ def build_index(format: str, root: str | Path, *, annotations: str | Path | None
         fixed["annotations"] = annotations
     listing: SourceListing = DATASETS.build(format, options, where="data", **fixed)
     return index_from_listing(listing, cache_dir=cache_dir, workers=workers, progress=progress,
-                              retry_failed=retry_failed)
+                              retry_failed=retry_failed, verify_backends=verify_backends)
 
 
 def index_from_listing(listing: SourceListing, *, cache_dir: str | Path | None = None,
                        workers: int | None = None, progress: bool = True,
-                       retry_failed: bool = False) -> VideoIndex:
+                       retry_failed: bool = False,
+                       verify_backends: Sequence[str] | None = None) -> VideoIndex:
     """Probe every file of a listing (through the cache) and turn its entries into records.
 
+    ``verify_backends`` is as for :func:`build_index`.
     An entry whose file (or any camera file) cannot be decoded is quarantined with the decoder's message.
     """
     started = time.perf_counter()
     directory = Path(cache_dir) if cache_dir is not None else default_cache_dir(listing.root)
     cache = ProbeCache(directory / CACHE_FILE_NAME)
     files = [f for entry in listing.entries for f in entry.files]
-    results = probe_files(files, cache=cache, workers=workers, progress=progress, retry_failed=retry_failed)
+    probe = None if verify_backends is None else partial(probe_one, backends=tuple(verify_backends))
+    results = probe_files(files, cache=cache, workers=workers, progress=progress, retry_failed=retry_failed,
+                          probe=probe)
     records: list[VideoRecord] = []
     quarantined: list[QuarantinedVideo] = []
     for entry in listing.entries:

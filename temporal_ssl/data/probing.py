@@ -38,16 +38,17 @@ _FLUSH_EVERY = 64
 _FLUSH_SECONDS = 5.0
 
 
-def probe_one(path: str) -> ProbeOutcome:
-    """Probe one file with ``temporal_ssl.io.probe_video``; runs inside a worker process.
+def probe_one(path: str, backends: Sequence[str] | None = None) -> ProbeOutcome:
+    """Probe one file with ``temporal_ssl.io.probe_video`` (verifying seeking for ``backends``, default all).
 
+    Runs inside a worker process.
     A ``VideoDecodeError`` is the expected failure. Any other exception from a decoder library on a damaged
     file is caught too and recorded with its type, because one file must not end a build of a whole corpus.
     """
     from temporal_ssl.io import probe_video  # deferred: only workers need the decoders
 
     try:
-        return probe_video(path).to_dict(), None
+        return probe_video(path, backends=backends).to_dict(), None
     except VideoDecodeError as error:
         return None, str(error)
     except Exception as error:  # noqa: BLE001 - see docstring: a damaged file must not end the build

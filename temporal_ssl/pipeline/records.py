@@ -21,6 +21,7 @@ from temporal_ssl.data.index import VideoIndex
 from temporal_ssl.data.indexing import build_index
 from temporal_ssl.data.user_cache import user_cache_dir
 from temporal_ssl.errors import ConfigError, DatasetError
+from temporal_ssl.io.backends import BACKEND_NAMES
 from temporal_ssl.registry import DATASETS, closest_match
 from temporal_ssl.synthetic.corpus import CorpusOptions, generate_corpus
 from temporal_ssl.types import VideoRecord
@@ -54,6 +55,8 @@ class DataConfig:
         cache_dir: where the probe cache and the quarantine/missing reports go (``null``: beside the corpus).
         workers: processes probing new files (``null``: one per CPU).
         min_frames: drop videos with fewer frames than this (every camera of a scene); reported, never silent.
+        verify_backends: backends whose seeking the probe verifies per file (``null``: every installed one);
+            readers of the others decode those files linearly (exact, slower on long videos).
         synthetic: options of the synthetic corpus generator (``temporal_ssl.synthetic.corpus.CorpusOptions``;
             used by ``format: synthetic`` only).
     """
@@ -66,6 +69,7 @@ class DataConfig:
     cache_dir: str | None = None
     workers: int | None = None
     min_frames: int = 0
+    verify_backends: list[str] | None = None
     synthetic: CorpusOptions = field(default_factory=CorpusOptions)
 
     def __post_init__(self) -> None:
@@ -90,6 +94,10 @@ class DataConfig:
                               "tools/build_index.py wrote")
         if self.min_frames < 0:
             raise ConfigError(f"'data.min_frames' = {self.min_frames} must be >= 0")
+        unknown = [name for name in self.verify_backends or () if name not in BACKEND_NAMES]
+        if unknown:
+            raise ConfigError(f"'data.verify_backends' names unknown backends {unknown}; choose from "
+                              f"{', '.join(BACKEND_NAMES)} (or null for every installed one)")
 
 
 def load_index_for(cfg: DataConfig, *, progress: bool = True) -> VideoIndex:
@@ -130,7 +138,7 @@ def _format_index(cfg: DataConfig, *, progress: bool) -> VideoIndex:
     elif cfg.format in _NAMED_SPLIT_FORMATS and cfg.split is not None:
         options["split"] = cfg.split
     return build_index(cfg.format, root, annotations=annotations, options=options, cache_dir=cfg.cache_dir,
-                       workers=cfg.workers, progress=progress)
+                       workers=cfg.workers, progress=progress, verify_backends=cfg.verify_backends)
 
 
 def _synthetic_index(cfg: DataConfig, *, progress: bool) -> VideoIndex:

@@ -53,7 +53,7 @@ _POOL_STREAM, _GROUP_STREAM, _CLIP_STREAM = 0, 1, 2
 
 @dataclasses.dataclass(frozen=True)
 class CorpusOptions:
-    """What to generate. Defaults: the main job's corpus (SYNTHETIC.md: a pool of ~20,000 unique videos).
+    """What to generate. Defaults: the main job's corpus (12,000 unique pool videos: ~5 passes in its budget).
 
     Args:
         num_pretrain_scenes: unlabelled scenes in ``pretrain/`` (each with ``num_cameras`` videos).
@@ -69,7 +69,7 @@ class CorpusOptions:
         scene: how scenes look and move.
     """
 
-    num_pretrain_scenes: int = 20000
+    num_pretrain_scenes: int = 12000
     num_train_per_class: int = 200
     num_test_per_class: int = 100
     num_classes: int = 10

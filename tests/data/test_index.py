@@ -229,3 +229,18 @@ def test_parallel_probing_matches_in_process_and_survives_a_dying_worker(corpus:
     assert {p: parallel[p] for p in files} == serial  # same metadata and the same quarantine reasons
     assert sum(r.metadata is None for r in serial.values()) == 2
     assert parallel[str(killer)].metadata is None and "decoder crashed" in str(parallel[str(killer)].error)
+
+
+def test_verify_backends_limits_seek_checks_and_other_backends_stay_exact(corpus: Path) -> None:
+    from temporal_ssl.io import open_video
+
+    index = _build(corpus, verify_backends=["pyav"])
+    assert index.records
+    for record in index:
+        assert set(record.metadata.frame_table.seek_exact_backends) <= {"pyav"}
+    record = max(index, key=lambda r: r.num_frames)
+    wanted = [record.num_frames - 1, 2, 2, 0]
+    with open_video(record.path, backend="pyav", metadata=record.metadata) as reader:
+        expected = reader.get_frames(wanted)
+    with open_video(record.path, backend="decord", metadata=record.metadata) as reader:
+        assert reader.get_frames(wanted).equal(expected)  # unverified: decoded linearly, still exact
