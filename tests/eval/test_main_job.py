@@ -1,5 +1,5 @@
-"""The main job end to end: ``tools/pretrain.py --compare`` pretrains, probes against both baselines and writes
-the report folder (``results.json``, ``summary.md``, the loss curve and the accuracy bars)."""
+"""The main job end to end: ``tools/pretrain.py --compare`` pretrains, probes against both baselines and
+writes the report folder (``results.json``, ``summary.md``, the loss curve and the accuracy bars)."""
 
 from __future__ import annotations
 
