@@ -6,12 +6,12 @@ frame's index underneath; tracking boxes are drawn on the frames.
 
 Examples::
 
-    python tools/visualize.py --config configs/pretrain/vcop.yaml --num-samples 4 --out vcop.png --json
-    vcop.json
+    python tools/visualize.py --config configs/pretrain/vcop.yaml --num-samples 4 --out vcop.png \\
+        --json vcop.json
     python tools/visualize.py --config configs/pretrain/time_contrastive.yaml --data indexes/ucf101.jsonl \\
         --num-samples 6 --out tcn.png pretext.options.pos_radius=3
-    python tools/visualize.py --config configs/pretrain/multiview_tcn.yaml --data synthetic/pretrain --out
-    mv.png
+    python tools/visualize.py --config configs/pretrain/multiview_tcn.yaml --data synthetic/pretrain \\
+        --out mv.png
 
 ``--data`` takes an index written by ``tools/build_index.py`` (``.jsonl``), a folder of multi-camera scenes
 (``<scene>/cam0.mp4 ...``) or any folder of videos; without it the config's ``data:`` section is used, and the

@@ -84,9 +84,8 @@ def pool_feature_map(feature_map: torch.Tensor, pooling: FeaturePooling) -> torc
     """One vector per clip from a last-block map ``[B, D, T', H', W']`` (see ``FeaturePooling``).
 
     ``global`` averages everything (``[B, D]``); ``keep_time`` averages space only (``[B, D·T']``,
-    ``D``-major);
-    ``vcop_map`` max-pools ``(1, 2, 2)`` windows with stride ``(1, 2, 2)`` and flattens (a side shorter than 2
-    is pooled whole).
+    ``D``-major); ``vcop_map`` max-pools ``(1, 2, 2)`` windows with stride ``(1, 2, 2)`` and flattens (a side
+    shorter than 2 is pooled whole).
     """
     if feature_map.ndim != 5:
         raise ValueError(f"a feature map must be [B, D, T', H', W'], got shape {tuple(feature_map.shape)}")

@@ -1,9 +1,8 @@
 """Execute a pretext's plan: decode every frame it names, once, and hand back each view's frames.
 
 This is the only place a :class:`~temporal_ssl.types.SamplePlan` is decoded. Each camera of the record is
-opened
-with the metadata stored in the index (no rescan of the file) and read with ONE ``get_frames`` call on its
-sorted, de-duplicated indices, so a sample of several clips or tuples costs one sorted pass per file; the
+opened with the metadata stored in the index (no rescan of the file) and read with ONE ``get_frames`` call on
+its sorted, de-duplicated indices, so a sample of several clips or tuples costs one sorted pass per file; the
 views are then sliced out of that result in their planned (possibly shuffled or reversed) order.
 """
 
@@ -25,8 +24,7 @@ def decode_views(
         size: ``(height, width)`` every frame is resized to while decoding, or ``None`` for the decoded size
             (then cameras of different resolutions give views of different sizes).
         backend: decoding backend for :func:`temporal_ssl.io.open_video` (``auto``, ``torchcodec``,
-        ``decord``,
-            ``pyav``).
+            ``decord``, ``pyav``).
         device: ``cpu``, or ``cuda``/``cuda:N`` for NVDEC decoding (the views are then CUDA tensors).
 
     Returns:

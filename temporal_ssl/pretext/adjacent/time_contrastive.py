@@ -5,9 +5,8 @@
 two radii are neither. Released defaults: ``pos_radius = 6`` and ``neg_radius = 12`` frames, triplet loss on
 squared Euclidean distances with semi-hard in-batch mining and margin 0.2. The reference code asserts
 ``neg_radius > pos_radius``; here that is a ``ConfigError``. Radii are in frames or in seconds
-(``radius_unit``), measured on the probe's timestamps, so variable-frame-rate video is handled exactly.
-The TCN batch is one contiguous run of frames in which every frame is an anchor; here a sample holds an
-anchor,
+(``radius_unit``), measured on the probe's timestamps, so variable-frame-rate video is handled exactly. The
+TCN batch is one contiguous run of frames in which every frame is an anchor; here a sample holds an anchor,
 one positive and ``num_negatives`` same-video negatives, and views of the other samples in the batch are
 negatives too (their instance ids differ), which gives the in-batch miner the same kind of pool.
 

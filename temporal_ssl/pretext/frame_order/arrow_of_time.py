@@ -2,12 +2,9 @@
 
 Sampling rule (METHODS.md §1.5): one clip, shown either in its recorded order or reversed, target 1 when
 reversed. The reversal is done on the *frame indices* of the plan, so decoding is the same sorted pass either
-way
-and no codec artefact of the decoding order can leak into the example. The paper feeds optical flow and
-removes
-cues that give the direction away (black borders, camera motion, fades); here the input is RGB, and the
-synthetic
-corpus is built so that only object motion carries the arrow (SYNTHETIC.md lessons 1 and 3).
+way and no codec artefact of the decoding order can leak into the example. The paper feeds optical flow and
+removes cues that give the direction away (black borders, camera motion, fades); here the input is RGB, and
+the synthetic corpus is built so that only object motion carries the arrow (SYNTHETIC.md lessons 1 and 3).
 """
 
 from __future__ import annotations
@@ -37,8 +34,7 @@ class ArrowOfTime:
         reverse_probability: chance that a clip is shown reversed (0.5 keeps the classes balanced).
         motion_min_percentile, motion_temperature: favour moving clips (0 and ``None`` = uniform start).
         short_video: policy for videos shorter than the clip (``repeat_last`` freezes the end, which a model
-        can
-            read as a direction cue; ``skip`` is the safe default).
+            can read as a direction cue; ``skip`` is the safe default).
     """
 
     name = "arrow_of_time"

@@ -8,11 +8,10 @@ operations remove low-level shortcuts and run in :meth:`OrderPrediction.make_exa
 frames does not solve the task).
 
 Adaptations, all documented as options: the paper crops 80×80 motion patches [unverified]; here whole frames
-are
-used and the pipeline's crop follows. The frames are spaced by ``frame_stride`` as in the OPN
-re-implementation
-of VCOP's code (``UCF101FOPDataset``: fixed interval between the selected frames); the paper's spacing and
-whether jitter and channel choice are per frame are [unverified] — per frame is the default for both.
+are used and the pipeline's crop follows. The frames are spaced by ``frame_stride`` as in the OPN
+re-implementation of VCOP's code (``UCF101FOPDataset``: fixed interval between the selected frames); the
+paper's spacing and whether jitter and channel choice are per frame are [unverified] — per frame is the
+default for both.
 """
 
 from __future__ import annotations
@@ -48,7 +47,7 @@ class OrderPrediction:
         num_frames_per_tuple: ``n`` (OPN: 4 → 12 classes).
         frame_stride: distance in frames between consecutive frames of the tuple before shuffling.
         motion_min_percentile, motion_temperature: motion-favoured window choice (see
-        ``frame_order.windows``).
+            ``frame_order.windows``).
         channel_split: ``per_frame`` (each frame its own random channel), ``per_tuple`` or ``none``.
         spatial_jitter: largest per-frame crop offset as a fraction of the shorter frame side; frames are
             cropped by ``2·round(jitter·side)`` pixels in each dimension (0 = off).

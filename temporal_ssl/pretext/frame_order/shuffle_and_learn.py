@@ -8,14 +8,11 @@ order" — and the negatives are ``(b, a, d)`` and ``(b, e, d)``, whose middle f
 the paper reports τ_max = 60 and τ_min = 15 frames [unverified] and 25 % positives as best.
 
 The near-duplicate guard of re-implementations (reject a tuple whose frames are nearly identical, or a
-shuffled
-tuple is indistinguishable from an ordered one) needs pixels, which a plan does not have. It runs on the
-probe's motion profile instead: ``min_frame_change`` is the least summed motion energy (mean absolute
-grey-level
-difference, ``VideoMetadata.motion``) between consecutive frames of ``a..e``; tuples below it are redrawn up
-to
-``MAX_GUARD_RETRIES`` times, then the last draw is kept. Without a profile the guard and the motion-weighted
-window are off (uniform windows).
+shuffled tuple is indistinguishable from an ordered one) needs pixels, which a plan does not have. It runs on
+the probe's motion profile instead: ``min_frame_change`` is the least summed motion energy (mean absolute
+grey-level difference, ``VideoMetadata.motion``) between consecutive frames of ``a..e``; tuples below it are
+redrawn up to ``MAX_GUARD_RETRIES`` times, then the last draw is kept. Without a profile the guard and the
+motion-weighted window are off (uniform windows).
 """
 
 from __future__ import annotations
@@ -46,8 +43,7 @@ class ShuffleAndLearn:
 
     Views: three frames (``T = 1``) in the order shown, ``order`` = each frame's rank in time. All three share
     one augmentation draw (``augment_groups = (0, 0, 0)``): a common crop keeps the displacement between
-    frames,
-    the very signal the task is about, while independent crops would add fake motion.
+    frames, the very signal the task is about, while independent crops would add fake motion.
 
     Args:
         max_positive_gap: ``τ_max``, the largest ``d − b`` in frames (paper 60 [unverified]).
@@ -55,8 +51,7 @@ class ShuffleAndLearn:
         positive_fraction: share of in-order tuples (paper's best: 0.25).
         window_frames: length of the window the five frames come from; ``None`` = ``max_positive_gap +
             2 · min_negative_gap + 1``, the shortest window in which every allowed gap fits. A shorter video
-            is
-            its own window.
+            is its own window.
         motion_min_percentile: windows below this percentile of window motion are never used (0 = off).
         motion_temperature: softmax temperature favouring moving windows (``None`` = off).
         min_frame_change: motion-profile guard against near-identical frames (0 = off; see module docstring).

@@ -33,8 +33,7 @@ def motion_window_start(
         min_percentile, temperature: see ``motion_weighted_starts`` (0 and ``None`` = uniform).
         short_video: policy when the video has fewer than ``window_frames`` frames (``skip`` raises
             ``ShortVideoError``; otherwise the start is 0, or uniform for ``loop``, and the caller maps
-            indices
-            past the end with ``clips_from_starts``).
+            indices past the end with ``clips_from_starts``).
     """
     num_frames = record.num_frames
     if num_frames < window_frames:

@@ -11,8 +11,7 @@ Synchronisation is by timestamp, not frame index: a camera's frame ``i`` shows s
 ``time(i) + offset_seconds`` (``CameraStream``), so cameras with different frame rates or start offsets still
 give an anchor and a positive at one scene instant (within half a frame of the positive's camera). Timesteps
 are drawn on the grid of the camera with the lowest frame rate inside the time span every camera covers, so
-two
-timesteps are never the same instant.
+two timesteps are never the same instant.
 """
 
 from __future__ import annotations
@@ -39,10 +38,8 @@ class MultiViewTCN:
 
     Views: for each of ``num_timesteps`` timesteps, ``views_per_timestep`` views from distinct cameras (role
     ``anchor`` then ``positive``), all with instance id = the timestep's number; each view its own
-    augmentation
-    draw. Needs a synchronised multi-camera record (``VideoRecord.cameras``, e.g. the synthetic corpus
-    rendered
-    with several cameras, or the multicamera folder layout).
+    augmentation draw. Needs a synchronised multi-camera record (``VideoRecord.cameras``, e.g. the synthetic
+    corpus rendered with several cameras, or the multicamera folder layout).
 
     Args:
         window_seconds: length of the window the timesteps come from (TCN: 580 frames ≈ 20 s).

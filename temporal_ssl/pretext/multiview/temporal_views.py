@@ -1,15 +1,13 @@
 """Temporal views of one video as positives: CVRL's two clips and ρ-clips (single-camera multi-view).
 
 **CVRL** (Qian et al., CVPR 2021; METHODS.md §3.3.1, official
-``video_ssl_preprocess_ops.sample_ssl_sequence``):
-two clips of 16 frames at stride 2. With ``max_offset = L − (T − 1)·s`` (``L`` when the video is no longer
-than
-one clip span), the start-to-start interval ``Δ ∈ [0, max_offset)`` is drawn from a decreasing density — with
-the default power 1, ``p(Δ) ∝ 1 − Δ/max_offset`` (CDF ``2Δ/M − Δ²/M²``) — by bisection on the CDF for one
-uniform draw; then ``start₁ ~ U[0, max_offset − Δ)``, ``start₂ = start₁ + Δ``, and the two are swapped at
-random.
-When the video is too short both starts are independent uniforms over ``[0, L)`` and clips wrap around
-(tiling). Distant clips may show different content, so the sampler makes them rarer.
+``video_ssl_preprocess_ops.sample_ssl_sequence``): two clips of 16 frames at stride 2. With
+``max_offset = L − (T − 1)·s`` (``L`` when the video is no longer than one clip span), the start-to-start
+interval ``Δ ∈ [0, max_offset)`` is drawn from a decreasing density — with the default power 1,
+``p(Δ) ∝ 1 − Δ/max_offset`` (CDF ``2Δ/M − Δ²/M²``) — by bisection on the CDF for one uniform draw; then
+``start₁ ~ U[0, max_offset − Δ)``, ``start₂ = start₁ + Δ``, and the two are swapped at random. When the video
+is too short both starts are independent uniforms over ``[0, L)`` and clips wrap around (tiling). Distant
+clips may show different content, so the sampler makes them rarer.
 
 **ρ-clips** (Feichtenhofer et al., CVPR 2021; §3.3.2, PySlowFast ``decoder.get_multiple_start_end_idx``): ρ
 clips of 8 frames at stride 8, independent uniform starts; optional bounds on the gap between consecutive
@@ -19,11 +17,11 @@ up to 100 times, keeping the set that breaks the bounds least).
 
 All clips of a sample share instance 0: they are positives of each other and negatives of every other sample's
 clips (InfoNCE / NT-Xent over the batch, optionally a MoCo queue via ``model.loss_options.queue_size`` and a
-momentum encoder via ``model.momentum``; ρBYOL: ``model.loss: byol`` with ``model.predictor:
-byol_predictor``).
-Each clip is its own augmentation group: one random crop, colour and blur draw per clip, shared by its frames.
-The augmentation itself is the config's ``augment:`` section; CVRL's asymmetric pair (blur p = 1.0 on clip 1;
-blur p = 0.1 and solarise p = 0.2 on clip 2) is its ``view_overrides`` in ``configs/pretrain/cvrl.yaml``.
+momentum encoder via ``model.momentum``; ρBYOL: ``model.loss: byol`` with
+``model.predictor: byol_predictor``). Each clip is its own augmentation group: one random crop, colour and
+blur draw per clip, shared by its frames. The augmentation itself is the config's ``augment:`` section; CVRL's
+asymmetric pair (blur p = 1.0 on clip 1; blur p = 0.1 and solarise p = 0.2 on clip 2) is its
+``view_overrides`` in ``configs/pretrain/cvrl.yaml``.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ differences:
   grey levels ``g``; taking the minimum keeps only what moved *at* ``t`` (a plain two-frame difference also
   lights up where the object was and where it will be);
 * **interest pixels** stand in for SURF points: pixels whose spatial gradient is at least
-  ``texture_threshold``;
-  the *moving fraction* is the share of interest pixels whose energy exceeds ``motion_threshold``;
+  ``texture_threshold``; the *moving fraction* is the share of interest pixels whose energy exceeds
+  ``motion_threshold``;
 * **box placement** maximises the thresholded motion mass inside a square box with an integral image (one
   vectorised pass over every position), centres the box on the motion centroid inside it and, by default, fits
   it to the motion's extent; further boxes must not overlap earlier ones and must each hold ``min_box_share``

@@ -11,8 +11,7 @@ ones.
 Two sources of tracks:
 
 * **a track cache** (``tracks: path``, mined once by ``tools/mine_tracks.py``): ``plan`` picks tracks and
-plans
-  exactly the patch frames with their boxes (``ViewPlan.boxes``, full-size pixels), so a sample decodes
+  plans exactly the patch frames with their boxes (``ViewPlan.boxes``, full-size pixels), so a sample decodes
   ``2 x tube_len`` frames per track and ``tools/visualize.py`` shows the boxes.
 * **on the fly** (no cache, or a video the cache has no track for, with ``untracked_videos: mine``): ``plan``
   picks a window of ``track_length + 1`` frames where the video moves (``VideoMetadata.motion``) and plans one
@@ -172,8 +171,7 @@ class TrackingPretext:
                               "batch_norm": False}
         self.roles = tuple(role for _ in range(tracks_per_sample) for role in ("anchor", "positive"))
 
-    # ---- the Pretext protocol
-    # -------------------------------------------------------------------------------
+    # ---- the Pretext protocol ------------------------------------------------------------------------------
 
     @property
     def min_num_frames(self) -> int:
