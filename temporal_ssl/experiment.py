@@ -29,6 +29,7 @@ class ExperimentResult:
     """A pretraining run and its comparison with the baselines.
 
     Args:
+        pretext: the pretext's registry name.
         pretraining: what ``pretrain`` returned (checkpoint, pretext accuracy ...).
         comparison: the three linear probes.
         report_dir: the report folder.
@@ -36,6 +37,7 @@ class ExperimentResult:
         files: the report's files by kind.
     """
 
+    pretext: str
     pretraining: PretrainResult
     comparison: ComparisonResult
     report_dir: Path
@@ -46,7 +48,7 @@ class ExperimentResult:
         """The figures ``results.json`` holds (accuracies as fractions)."""
         top1 = {row.name: row.video_top1 for row in self.comparison.rows}
         return {
-            "pretext": self.pretraining.output_dir.name,
+            "pretext": self.pretext,
             "top1": top1,
             "clip_top1": {row.name: row.clip_top1 for row in self.comparison.rows},
             "margin_over_random": self.comparison.margin_over_random,
@@ -104,7 +106,7 @@ def run_experiment(
         "pretrain": pretrained_at - started,
         "evaluate": time.perf_counter() - pretrained_at,
     }
-    result = ExperimentResult(pretraining, comparison, output_dir, seconds)
+    result = ExperimentResult(config.pretext.name, pretraining, comparison, output_dir, seconds)
     result.files = write_experiment_report(result)
     return result
 

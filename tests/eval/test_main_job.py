@@ -42,4 +42,6 @@ def test_pretrain_compare_writes_the_main_job_report(tmp_path: Path) -> None:
     for name in ("pretrained", "random_init", "supervised_scratch"):
         assert f"| {name} | {100 * top1[name]:.1f} |" in done.stdout
     assert f"report: {report}/" in done.stdout
-    assert "Margin over random init" in (report / "summary.md").read_text()
+    summary = (report / "summary.md").read_text()
+    assert summary.startswith("# vcop:") and "Margin over random init" in summary
+    assert results["pretext"] == "vcop"
