@@ -45,7 +45,7 @@ CASES = [*SPECS, CONCATENATED]
 def _missing_encoder(codec: str) -> str | None:
     try:
         av.codec.Codec(codec, "w")
-    except Exception:
+    except av.codec.codec.UnknownCodecError:
         return f"encoder '{codec}' is not available in this PyAV build"
     return None
 
