@@ -28,6 +28,7 @@ import time
 from temporal_ssl.data import build_index
 from temporal_ssl.data.quarantine import write_jsonl
 from temporal_ssl.errors import TemporalSSLError
+from temporal_ssl.io.backends import BACKEND_NAMES
 
 FORMATS = ("folder", "list", "ucf101", "hmdb51", "kinetics", "ssv2", "multicamera")
 NUMBERED_SPLITS = ("ucf101", "hmdb51")
@@ -49,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache-dir", help="probe cache folder (default: <root>/.temporal_ssl)")
     parser.add_argument("--retry-failed", action="store_true", help="probe again files that failed before")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("--verify-backends", nargs="+", choices=BACKEND_NAMES, default=None,
+                        help="verify seeking only for these backends (default: every installed one); the "
+                             "others decode the files linearly, still exact")
     parser.add_argument("--out", required=True, help="index file to write (JSON lines)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -68,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         index = build_index(args.format, args.root, annotations=args.annotations, options=options,
                             cache_dir=args.cache_dir, workers=args.workers, progress=not args.no_progress,
-                            retry_failed=args.retry_failed)
+                            retry_failed=args.retry_failed, verify_backends=args.verify_backends)
     except TemporalSSLError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

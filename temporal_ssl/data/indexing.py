@@ -24,6 +24,7 @@ from temporal_ssl.data.quarantine import QuarantinedVideo, write_jsonl
 from temporal_ssl.data.sources.listing import SourceListing
 from temporal_ssl.data.user_cache import user_cache_dir
 from temporal_ssl.errors import DatasetError
+from temporal_ssl.io.backends import require_backend
 from temporal_ssl.registry import DATASETS
 from temporal_ssl.types import CameraStream, VideoRecord
 
@@ -55,6 +56,8 @@ def build_index(format: str, root: str | Path, *, annotations: str | Path | None
             a backend left out decode such files linearly from frame 0: still exact, slower on long videos.
             Probe results already cached are reused as they are.
     """
+    for name in verify_backends or ():
+        require_backend(name)  # before any probing: a wrong name would otherwise quarantine every file
     fixed: dict[str, Any] = {"root": root}
     if annotations is not None:
         accepted = DATASETS.option_names(format)
@@ -73,8 +76,8 @@ def index_from_listing(listing: SourceListing, *, cache_dir: str | Path | None =
                        verify_backends: Sequence[str] | None = None) -> VideoIndex:
     """Probe every file of a listing (through the cache) and turn its entries into records.
 
-    ``verify_backends`` is as for :func:`build_index`.
     An entry whose file (or any camera file) cannot be decoded is quarantined with the decoder's message.
+    ``verify_backends`` is as for :func:`build_index`.
     """
     started = time.perf_counter()
     directory = Path(cache_dir) if cache_dir is not None else default_cache_dir(listing.root)

@@ -231,6 +231,14 @@ def test_parallel_probing_matches_in_process_and_survives_a_dying_worker(corpus:
     assert parallel[str(killer)].metadata is None and "decoder crashed" in str(parallel[str(killer)].error)
 
 
+def test_unknown_verify_backend_is_refused_before_probing(corpus: Path, probe_calls: list[str]) -> None:
+    from temporal_ssl.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="unknown video backend 'pyavv'.*'pyav'"):
+        _build(corpus, verify_backends=["pyavv"])
+    assert probe_calls == []
+
+
 def test_verify_backends_limits_seek_checks_and_other_backends_stay_exact(corpus: Path) -> None:
     from temporal_ssl.io import open_video
 
