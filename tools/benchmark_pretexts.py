@@ -4,8 +4,9 @@ Each family's config (configs/pretrain/<name>.yaml) is pretrained on the embedde
 seed, then probed on the labelled test videos beside a randomly initialised encoder and one trained with
 labels from scratch (the main job's comparison, ``temporal_ssl.experiment.run_experiment``). Prints and writes
 the table of the README: mean and per-seed top-1, the margin over random init, the pretext's own final
-accuracy and each run's time. Results are written after every run; run the same command again and finished
-pretraining runs are reused (only their evaluation is repeated).
+accuracy and each run's time (pretraining, from the run's metrics log, plus evaluation). Results are written
+after every run; run the same command again and finished pretraining runs are reused (only their evaluation
+is repeated).
 
     python tools/benchmark_pretexts.py                                 # every family, seeds 0 1 2
     python tools/benchmark_pretexts.py --families default cvrl --seeds 0 --max-steps 300
@@ -23,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from temporal_ssl.engine.metrics_log import read_metrics
 from temporal_ssl.engine.pretrain_config import load_pretrain_config
 from temporal_ssl.errors import TemporalSSLError
 from temporal_ssl.experiment import run_experiment
@@ -68,8 +70,15 @@ def run_one(family: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
     result = run_experiment(config, resume="auto", supervised_steps=args.supervised_steps)
     summary = result.summary()
+    run_seconds = pretraining_seconds(result.pretraining.output_dir) + summary["seconds"]["evaluate"]
     return {"family": family, "seed": seed, "encoder": config.model.encoder, **summary,
-            "wall_seconds": time.perf_counter() - started}
+            "wall_seconds": time.perf_counter() - started, "run_seconds": run_seconds}
+
+
+def pretraining_seconds(run_dir: Path) -> float:
+    """Training time of a run from its metrics log (also right when this call reused the finished run)."""
+    history = read_metrics(run_dir / "metrics.jsonl")
+    return max((row.get("elapsed_seconds", 0.0) for row in history), default=0.0)
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -86,7 +95,7 @@ def table(rows: list[dict[str, Any]]) -> str:
         top1 = {name: [r["top1"][name] for r in runs] for name in runs[0]["top1"]}
         margins = [r["margin_over_random"] for r in runs]
         pretext = [r["pretext_accuracy"] for r in runs if r["pretext_accuracy"] is not None]
-        minutes = statistics.mean(r["wall_seconds"] for r in runs) / 60
+        minutes = statistics.mean(r["run_seconds"] for r in runs) / 60
         lines.append(
             f"| {FAMILIES[family]} | {runs[0]['encoder']} | {cell(top1['pretrained'])} | "
             f"{cell(top1['random_init'])} | {cell(top1['supervised_scratch'])} | "

@@ -8,6 +8,7 @@ that supervised training has enough videos (the main job's 200 per class are too
 
     python tools/check_time_dependence.py                       # 800 labelled videos per class, 1,500 steps
     python tools/check_time_dependence.py --train-per-class 400 --steps 800 --json time_check.json
+    python tools/check_time_dependence.py --models 3d --steps 6000    # only the temporal model, longer
 """
 
 from __future__ import annotations
@@ -18,9 +19,12 @@ import json
 import logging
 from pathlib import Path
 
-from temporal_ssl.eval.time_dependence import check_time_dependence, time_dependence_table
+from temporal_ssl.eval.time_dependence import TIME_MODELS, check_time_dependence, time_dependence_table
 from temporal_ssl.pipeline.records import DataConfig
 from temporal_ssl.synthetic.corpus import CorpusOptions
+
+MODELS = dict(zip(("frame", "bag", "3d"), TIME_MODELS, strict=True))
+"""Command-line names of the models in ``TIME_MODELS``."""
 
 
 def parse_args() -> argparse.Namespace:
@@ -30,6 +34,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--train-per-class", type=int, default=800)
     parser.add_argument("--test-per-class", type=int, default=100)
     parser.add_argument("--steps", type=int, default=1500, help="training steps of each model (batch 32)")
+    parser.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS),
+                        help="2D single frame, 2D bag of frames, 3D clip (default: all three)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
@@ -42,7 +48,8 @@ def main() -> None:
     corpus = CorpusOptions(num_pretrain_scenes=0, num_train_per_class=args.train_per_class,
                            num_test_per_class=args.test_per_class, seed=args.seed)
     data = DataConfig(root=args.root, synthetic=corpus, verify_backends=["pyav"])
-    rows = check_time_dependence(data, max_steps=args.steps, seed=args.seed, device=args.device)
+    rows = check_time_dependence(data, max_steps=args.steps, models=[MODELS[m] for m in args.models],
+                                 seed=args.seed, device=args.device)
     print(time_dependence_table(rows))
     if args.json is not None:
         args.json.write_text(json.dumps({"corpus": dataclasses.asdict(corpus),
