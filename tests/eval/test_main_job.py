@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from temporal_ssl.eval.compare import synthetic_probe, synthetic_supervised
 from tests.eval.test_end_to_end import CORPUS, TINY_ENCODER
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,3 +46,14 @@ def test_pretrain_compare_writes_the_main_job_report(tmp_path: Path) -> None:
     summary = (report / "summary.md").read_text()
     assert summary.startswith("# vcop:") and "Margin over random init" in summary
     assert results["pretext"] == "vcop"
+
+
+def test_supervised_baseline_trains_and_tests_on_the_probe_views() -> None:
+    """The baseline trains on the clips the probe reads, and each clip spans most of a synthetic video."""
+    views = synthetic_probe().features.test_views
+    supervised = synthetic_supervised()
+    assert (supervised.num_frames_per_clip, supervised.frame_stride) == (views.num_frames_per_clip,
+                                                                         views.frame_stride)
+    assert supervised.test_views == views
+    span = (views.num_frames_per_clip - 1) * views.frame_stride + 1
+    assert 2 * 32 // 3 <= span <= 32  # the classes differ in how motion unfolds over the whole video
