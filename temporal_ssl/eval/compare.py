@@ -46,8 +46,8 @@ motion unfolds over the whole video (a supervised 3D CNN learns them from 16 fra
 from 16 consecutive frames: ``tools/check_time_dependence.py``). 12 frames is what the default pretext feeds
 its encoder (3 clips of 4); the four clips together decode each video's 32 frames once. Measured on the
 default checkpoints of seeds 0 / 1 / 2 (pretrained − random init, video top-1): +20.4 / +21.2 / +24.2 with
-these views, +16.0 / +12.3 / +15.8 with 4 × 12 consecutive frames (3 × 12 and 5 × 12 at stride 2: within 2
-points of these)."""
+these views, +16.0 / +12.3 / +15.8 with 4 × 12 consecutive frames (3 × 12 and 5 × 12 at stride 2: within
+about 2 points of these)."""
 
 
 def synthetic_probe() -> LinearProbeConfig:
