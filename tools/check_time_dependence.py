@@ -23,8 +23,7 @@ from temporal_ssl.eval.time_dependence import TIME_MODELS, check_time_dependence
 from temporal_ssl.pipeline.records import DataConfig
 from temporal_ssl.synthetic.corpus import CorpusOptions
 
-MODELS = dict(zip(("frame", "bag", "3d"), TIME_MODELS, strict=True))
-"""Command-line names of the models in ``TIME_MODELS``."""
+MODELS = {model.key: model for model in TIME_MODELS}
 
 
 def parse_args() -> argparse.Namespace:

@@ -26,8 +26,10 @@ from temporal_ssl.synthetic.motions import MOTION_CLASSES
 
 @dataclass(frozen=True)
 class TimeModel:
-    """One supervised model of the check: a name, an encoder, the frames each view holds and their step."""
+    """One supervised model of the check: its command-line key, a name, an encoder, the frames each view holds
+    and their step."""
 
+    key: str
     name: str
     encoder: str
     frames_per_view: int
@@ -36,9 +38,9 @@ class TimeModel:
 
 
 TIME_MODELS: tuple[TimeModel, ...] = (
-    TimeModel("2D single frame", "resnet2d_tiny", 1, 16),
-    TimeModel("2D bag of 16 frames", "resnet2d_tiny", 16, 1, frame_stride=2),
-    TimeModel("3D clip of 16 frames", "r3d_tiny", 16, 1, frame_stride=2),
+    TimeModel("frame", "2D single frame", "resnet2d_tiny", 1, 16),
+    TimeModel("bag", "2D bag of 16 frames", "resnet2d_tiny", 16, 1, frame_stride=2),
+    TimeModel("3d", "3D clip of 16 frames", "r3d_tiny", 16, 1, frame_stride=2),
 )
 """16 frames at stride 2 span the whole 32-frame video, so a model sees the principal's full acceleration."""
 
