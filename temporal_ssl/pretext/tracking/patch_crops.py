@@ -29,6 +29,19 @@ def fit_box(box: Box, width: int, height: int) -> Box:
     return (x0, y0, x0 + box_width, y0 + box_height)
 
 
+def enclosing_square(boxes: Sequence[Box]) -> Box:
+    """The smallest square centred on the union of ``boxes`` that holds all of them.
+
+    One fixed window for a whole tube keeps the object's motion inside the patches (a per-frame tracked box
+    cancels it), while the square keeps the aspect of every patch the same.
+    """
+    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    half = max(x1 - x0, y1 - y0) / 2.0
+    cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
+    return (cx - half, cy - half, cx + half, cy + half)
+
+
 def crop_patches(frames: torch.Tensor, boxes: Sequence[Box], size: int) -> torch.Tensor:
     """One patch per frame: the frame's box, resampled to ``size`` x ``size`` with area-averaging bilinear.
 

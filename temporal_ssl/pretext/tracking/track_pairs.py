@@ -6,7 +6,9 @@ an ``anchor`` view (its first patch, or a tube of ``tube_len`` patches along the
 encoders) and a ``positive`` view (its last patch or tube). Views of one track share an instance id; the other
 tracks of the sample and every patch of the other samples in the batch are the negatives of the cosine triplet
 loss, which draws ``num_negatives`` per pair at random and, after ``hard_mining_after_steps``, mines hard
-ones.
+ones. For 3D encoders, ``tube_box: fixed`` keeps the object's motion inside each tube and
+``reversed_negatives`` adds each anchor played backwards (role ``reversed``) as a negative: without them a
+tube of tracked patches holds a still object, and the embedding learns appearance only.
 
 Two sources of tracks:
 
@@ -38,7 +40,7 @@ from temporal_ssl.pretext.base import ComponentSpec
 from temporal_ssl.pretext.examples import example_from_plan
 from temporal_ssl.pretext.motion import grey_frames, motion_weighted_starts
 from temporal_ssl.pretext.tracking.correlation_tracker import track_forward
-from temporal_ssl.pretext.tracking.patch_crops import crop_patches, scale_box
+from temporal_ssl.pretext.tracking.patch_crops import crop_patches, enclosing_square, scale_box
 from temporal_ssl.pretext.tracking.patch_miner import (
     box_side,
     camera_shifts,
@@ -91,6 +93,11 @@ class TrackingPretext:
         hard_ratio: share of the negatives taken among the hardest once mining is on (released: 0.5).
         embedding_dim: output width of the projection head (the paper's fc 1024, L2-normalised by the loss).
         hidden_dim: hidden width of the projection head (the paper's fc 4096).
+        tube_box: ``"track"`` crops each patch of a tube at its frame's tracked box (the paper's patches,
+            stacked: the object stays still in the tube); ``"fixed"`` crops the whole tube with one square
+            window holding all its boxes, so the object's motion stays in the tube for a 3D encoder.
+        reversed_negatives: add each anchor tube played backwards as a negative of its own (same crop and
+            colour draw as the anchor), so matching a track's ends cannot ignore which way the object moves.
     """
 
     name = "tracking"
@@ -117,6 +124,8 @@ class TrackingPretext:
         hard_ratio: float = 0.5,
         embedding_dim: int = 1024,
         hidden_dim: int = 4096,
+        tube_box: Literal["track", "fixed"] = "track",
+        reversed_negatives: bool = False,
     ) -> None:
         where = "pretext"
         integers = {"patch_size": (patch_size, 8), "tube_len": (tube_len, 1), "tube_stride": (tube_stride, 1),
@@ -147,6 +156,11 @@ class TrackingPretext:
                               f"{window_motion_temperature}")
         if margin <= 0:
             raise ConfigError(f"{where}.margin must be > 0, got {margin}")
+        if tube_box not in ("track", "fixed"):
+            raise ConfigError(f"{where}.tube_box must be 'track' or 'fixed', got {tube_box!r}")
+        if reversed_negatives and tube_len < 2:
+            raise ConfigError(f"{where}.reversed_negatives needs tubes (tube_len >= 2): a single patch has "
+                              "no time order to reverse")
         if not 0.0 <= hard_ratio <= 1.0:
             raise ConfigError(f"{where}.hard_ratio must be within 0-1, got {hard_ratio}")
         mining = TrackMiningOptions.from_dict({"track_length": track_length,
@@ -158,6 +172,8 @@ class TrackingPretext:
         self.tube_len = tube_len
         self.tube_stride = tube_stride
         self.tracks_per_sample = tracks_per_sample
+        self.tube_box = tube_box
+        self.reversed_negatives = reversed_negatives
         self.min_track_score = min_track_score
         self.untracked_videos = untracked_videos
         self.window_min_motion_percentile = window_min_motion_percentile
@@ -169,7 +185,8 @@ class TrackingPretext:
                               "symmetric": True, "normalize": True}
         self._head_options = {"out_dim": embedding_dim, "hidden_dim": hidden_dim, "num_layers": 2,
                               "batch_norm": False}
-        self.roles = tuple(role for _ in range(tracks_per_sample) for role in ("anchor", "positive"))
+        self.roles = (tuple(role for _ in range(tracks_per_sample) for role in ("anchor", "positive"))
+                      + ("reversed",) * (tracks_per_sample if reversed_negatives else 0))
 
     # ---- the Pretext protocol ------------------------------------------------------------------------------
 
@@ -214,8 +231,8 @@ class TrackingPretext:
             metadata = plan.record.camera(view.camera).metadata
             sx, sy = frames.shape[-1] / metadata.width, frames.shape[-2] / metadata.height
             boxes = [scale_box(box, sx, sy) for box in view.boxes or ()]
-            patches.append(crop_patches(frames, boxes, self.patch_size))
-        return example_from_plan(plan, torch.stack(patches))
+            patches.append(self._crop_tube(frames, boxes))
+        return self._example(plan, patches, [v.instance for v in plan.views])
 
     # ---- planning ------------------------------------------------------------------------------------------
 
@@ -277,17 +294,39 @@ class TrackingPretext:
             result = track_forward(sequence, box, self.mining.tracker)
             confident = len(result.boxes) - (1 if result.lost_at is not None else 0)
             tubes.append(self._window_tubes(tracked, result.boxes[:confident].tolist()))
-        views, roles, ids = [], [], []
+        views, ids = [], []
         for slot in range(self.tracks_per_sample):
             instance = slot if slot < len(tubes) else int(rng.integers(0, len(tubes)))
             anchor_frames, anchor_boxes, positive_frames, positive_boxes = tubes[instance]
-            for role, view_frames, view_boxes in (("anchor", anchor_frames, anchor_boxes),
-                                                  ("positive", positive_frames, positive_boxes)):
+            for view_frames, view_boxes in ((anchor_frames, anchor_boxes), (positive_frames, positive_boxes)):
                 full = [scale_box(b, scale[0], scale[1]) for b in view_boxes]
-                views.append(crop_patches(frames[[row[f] for f in view_frames]], full, self.patch_size))
-                roles.append(role)
+                views.append(self._crop_tube(frames[[row[f] for f in view_frames]], full))
                 ids.append(instance)
-        return example_from_plan(plan, torch.stack(views), roles=roles, instance_ids=ids)
+        return self._example(plan, views, ids)
+
+    # ---- patches -------------------------------------------------------------------------------------------
+
+    def _crop_tube(self, frames: torch.Tensor, boxes: Sequence[Box]) -> torch.Tensor:
+        """A tube's patches: each frame's tracked box, or (``tube_box: fixed``) one window for them all."""
+        if self.tube_box == "fixed":
+            boxes = [enclosing_square(boxes)] * len(boxes)
+        return crop_patches(frames, boxes, self.patch_size)
+
+    def _example(self, plan: SamplePlan, tubes: Sequence[torch.Tensor], ids: Sequence[int]) -> Example:
+        """``anchor, positive`` tubes per track, then (``reversed_negatives``) each anchor played backwards.
+
+        A reversed anchor is an instance of its own, so it is a negative of every view, and it shares its
+        anchor's augmentation draw: only the order of its frames tells the two apart.
+        """
+        views, ids, groups = list(tubes), list(ids), list(range(len(tubes)))
+        if self.reversed_negatives:
+            first_free = max(ids) + 1
+            for slot in range(self.tracks_per_sample):
+                views.append(tubes[2 * slot].flip(0))
+                ids.append(first_free + slot)
+                groups.append(2 * slot)
+        return example_from_plan(plan, torch.stack(views), roles=self.roles, instance_ids=ids,
+                                 augment_groups=groups)
 
     def _query_boxes(self, previous: np.ndarray, current: np.ndarray, following: np.ndarray,
                      rng: np.random.Generator) -> list[Box]:

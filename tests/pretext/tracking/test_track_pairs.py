@@ -251,3 +251,42 @@ def test_fit_box_moves_boxes_inside_without_resizing() -> None:
     assert fit_box((-5.0, 10.0, 15.0, 30.0), 100, 50) == (0.0, 10.0, 20.0, 30.0)
     assert fit_box((90.0, 40.0, 110.0, 60.0), 100, 50) == (80.0, 30.0, 100.0, 50.0)
     assert fit_box((-10.0, -10.0, 200.0, 20.0), 100, 50) == (0.0, 0.0, 100.0, 30.0)
+
+
+def test_fixed_tube_box_keeps_the_motion_inside_one_window() -> None:
+    frames = torch.zeros(4, 3, 120, 160, dtype=torch.uint8)
+    for t in range(4):  # a bright 10-px square moving 5 px right per frame
+        frames[t, :, 40:50, 20 + 5 * t:30 + 5 * t] = 255
+    boxes = [(20.0 + 5 * t, 40.0, 30.0 + 5 * t, 50.0) for t in range(4)]
+    tracked = TrackingPretext(patch_size=25, tube_len=4)._crop_tube(frames, boxes)
+    fixed = TrackingPretext(patch_size=25, tube_len=4, tube_box="fixed")._crop_tube(frames, boxes)
+
+    def columns(tube: torch.Tensor) -> list[float]:
+        """The bright square's centre column in each patch."""
+        profiles = tube[:, 0].float().mean(dim=1)
+        return ((profiles * torch.arange(25)).sum(dim=1) / profiles.sum(dim=1)).tolist()
+
+    # Following the track, the square stays put in the patch; in the fixed window (25 px wide) it moves.
+    assert max(columns(tracked)) - min(columns(tracked)) < 0.5
+    assert np.allclose(np.diff(columns(fixed)), 5.0, atol=0.5)
+
+
+def test_reversed_negatives_are_anchors_played_backwards_under_their_own_id(handmade_cache: Path) -> None:
+    pretext = TrackingPretext(tracks=str(handmade_cache), patch_size=16, tube_len=3, tracks_per_sample=2,
+                              reversed_negatives=True)
+    record = _record(0, "/data/a.mp4")
+    plan = pretext.plan(record, np.random.default_rng(0))
+    views = [torch.randint(0, 255, (len(v.frame_indices), 3, 120, 160), dtype=torch.uint8)
+             for v in plan.views]
+    example = pretext.make_example(views, plan, np.random.default_rng(0))
+    assert example.roles == pretext.roles == ("anchor", "positive", "anchor", "positive", "reversed",
+                                              "reversed")
+    assert example.instance_ids.tolist() == [0, 0, 1, 1, 2, 3]
+    assert torch.equal(example.views[4], example.views[0].flip(0))
+    assert torch.equal(example.views[5], example.views[2].flip(0))
+    # Each reversed tube shares its anchor's augmentation draw, so only frame order separates them.
+    assert example.augment_groups == (0, 1, 2, 3, 0, 2)
+    with pytest.raises(ConfigError, match="reversed_negatives needs tubes"):
+        TrackingPretext(reversed_negatives=True)
+    with pytest.raises(ConfigError, match="tube_box must be 'track' or 'fixed'"):
+        TrackingPretext(tube_box="union")  # type: ignore[arg-type]
