@@ -46,7 +46,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     corpus = CorpusOptions(num_pretrain_scenes=0, num_train_per_class=args.train_per_class,
                            num_test_per_class=args.test_per_class, seed=args.seed)
-    data = DataConfig(root=args.root, synthetic=corpus, verify_backends=["pyav"])
+    data = DataConfig(root=args.root, synthetic=corpus, verify_backends=[])
     rows = check_time_dependence(data, max_steps=args.steps, models=[MODELS[m] for m in args.models],
                                  seed=args.seed, device=args.device)
     print(time_dependence_table(rows))

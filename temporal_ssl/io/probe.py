@@ -71,7 +71,7 @@ def probe_video(path: str | os.PathLike[str], *, backends: Sequence[str] | None 
     key = (os.path.abspath(path), info.st_size, info.st_mtime_ns)
     record = _PROBES.get(key)
     if record is None or (record.checks is None and any(n not in record.verdicts for n in wanted)):
-        record = _scan(path, info)
+        record = _scan(path, info, keep_checks=bool(wanted))
         _PROBES[key] = record
         while len(_PROBES) > _MAX_CACHED_PROBES:
             _PROBES.popitem(last=False)
@@ -111,19 +111,20 @@ class _Decoded:
     motion: list[float]
     first: av.VideoFrame
     last_duration: int
-    checks: CheckFrames
+    checks: CheckFrames | None
     codec: str
     header_rate: Fraction | None
     time_base: Fraction
 
 
-def _decode_everything(path: str) -> _Decoded:
-    """Decode every frame once: pts, keyframe flags, motion profile and check-frame thumbnails."""
+def _decode_everything(path: str, keep_checks: bool) -> _Decoded:
+    """Decode every frame once: pts, keyframe flags, motion profile and (with ``keep_checks``, for the seek
+    check) check-frame thumbnails, the costliest part on short files."""
     container, stream = open_video_stream(path)
     with container:
         header_rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         sampler = LumaSampler()
-        collector = CheckFrameCollector(0, None)
+        collector: CheckFrameCollector | None = None
         pts: list[int | None] = []
         keyframes: list[int] = []
         motion: list[float] = []
@@ -134,25 +135,28 @@ def _decode_everything(path: str) -> _Decoded:
         for index, frame in enumerate(decoded_frames(container, stream, entry_pts)):
             if first is None:
                 first = frame
-                collector = CheckFrameCollector(_rotation(frame), _estimated_frames(stream, header_rate))
+                if keep_checks:
+                    collector = CheckFrameCollector(_rotation(frame), _estimated_frames(stream, header_rate))
             luma = sampler(frame)
             motion.append(0.0 if previous is None else float(np.abs(luma - previous).mean()))
             previous = luma
             pts.append(frame.pts)
             if frame.key_frame:
                 keyframes.append(index)
-            collector.add(index, frame, frame.key_frame or frame.pts in entry_pts)
+            if collector is not None:
+                collector.add(index, frame, frame.key_frame or frame.pts in entry_pts)
             last_duration = frame.duration or 0
         if first is None:
             raise VideoDecodeError(path, "no frame could be decoded (the video stream is empty or corrupt); "
                                          "re-encode or re-download the file")
-        return _Decoded(pts, keyframes, motion, first, last_duration, collector.finish(len(pts)),
+        checks = None if collector is None else collector.finish(len(pts))
+        return _Decoded(pts, keyframes, motion, first, last_duration, checks,
                         stream.codec_context.name, header_rate, stream.time_base or _SYNTHETIC_TIME_BASE)
 
 
-def _scan(path: str, info: os.stat_result) -> _ProbeRecord:
+def _scan(path: str, info: os.stat_result, keep_checks: bool) -> _ProbeRecord:
     started = time.perf_counter()
-    decoded = _decode_everything(path)
+    decoded = _decode_everything(path, keep_checks)
     num_frames = len(decoded.pts)
     rate = float(decoded.header_rate or 25)
     pts_from_decoder = None not in decoded.pts and len(set(decoded.pts)) == num_frames

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
 
+import temporal_ssl.io.probe as probe_module
 from temporal_ssl.frame_table import FrameTable
 from temporal_ssl.io import open_video, probe_video
 from temporal_ssl.types import VideoMetadata
@@ -108,6 +110,27 @@ def test_probe_is_cached_per_file_version(tmp_path: Path) -> None:
     later = first.mtime_ns + 10**9  # a new version, even on file systems with coarse clocks
     os.utime(path, ns=(later, later))
     assert probe_video(path).num_frames == 33
+
+
+def test_probe_without_verification_measures_the_same_and_a_later_verification_still_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``backends=[]`` skips the check frames (the costly part on short files), nothing else."""
+    path = tmp_path / "v.mp4"
+    write_video(path, VideoSpec("v", num_frames=40, gop=8))
+    unverified = probe_video(path, backends=[])
+    assert unverified.frame_table is not None and unverified.frame_table.seek_exact_backends == ()
+    verified_by = []
+    real_verify = probe_module.verify_seeking
+
+    def counting_verify(backend: str, *args: object, **kwargs: object) -> bool:
+        verified_by.append(backend)
+        return real_verify(backend, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(probe_module, "verify_seeking", counting_verify)
+    verified = probe_video(path, backends=["pyav"])  # same process: rescans to collect check frames
+    assert verified_by == ["pyav"]
+    assert verified.frame_table is not None and verified.frame_table.seek_exact_backends == ("pyav",)
+    assert replace(verified, frame_table=replace(verified.frame_table, seek_exact_backends=())) == unverified
 
 
 def test_open_video_reprobes_when_the_file_changed_since_indexing(tmp_path: Path) -> None:
