@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--amp", choices=["auto", "off", "bf16", "fp16"], default="auto")
     parser.add_argument("--frames", type=int, default=16)
     parser.add_argument("--size", type=int, default=112)
+    parser.add_argument("--compare-threads", action="store_true",
+                        help="loader input: also run with torch's default thread count and print the ratio")
     parser.add_argument("--out", type=Path, help="also write the rows as JSON here")
     args = parser.parse_args(argv)
     if args.input != "synthetic" and args.config is None:
@@ -72,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         config_path=args.config,
         overrides=args.overrides,
         data_path=args.data,
+        compare_threads=args.compare_threads,
     )
     name = (
         torch.cuda.get_device_name(device)
@@ -80,6 +83,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"training throughput on {name} (torch {torch.__version__}); preliminary if the machine was busy\n")
     print(format_table(results))
+    for encoder in args.encoders:
+        loader_rows = [r for r in results if r.encoder == encoder and r.input == "loader"]
+        if len(loader_rows) == 2:  # --compare-threads: torch's default count first, then beside the workers
+            default, beside = loader_rows
+            ratio = beside.clips_per_second / default.clips_per_second
+            print(f"\n{encoder}: {beside.threads} torch thread(s) beside the loader's workers vs torch's "
+                  f"default {default.threads}: {ratio:.2f}x clips/s")
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")

@@ -23,6 +23,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from temporal_ssl.cpus import usable_cpus
 from temporal_ssl.data.probe_cache import ProbeCache, ProbeResult
 from temporal_ssl.errors import VideoDecodeError
 from temporal_ssl.types import VideoMetadata
@@ -85,7 +86,7 @@ def probe_files(paths: Sequence[str], *, cache: ProbeCache | None = None, worker
     if pending:
         logger.info("probing %d of %d files (%d from the cache)", len(pending), len(results) + len(pending),
                     len(results))
-        results.update(_probe_pending(pending, cache, workers or os.cpu_count() or 1, progress,
+        results.update(_probe_pending(pending, cache, workers or usable_cpus(), progress,
                                       probe or probe_one))
         if cache is not None:
             cache.compact()

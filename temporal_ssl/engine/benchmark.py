@@ -12,12 +12,14 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import torch
 from torch import nn
 
+from temporal_ssl.cpus import threads_beside_workers
 from temporal_ssl.engine.metrics_log import peak_memory_mb
 from temporal_ssl.engine.optim import OptimConfig, build_optimizer
 from temporal_ssl.engine.step import (
@@ -45,6 +47,7 @@ class ThroughputResult:
     batch_size: int
     clip_shape: tuple[int, ...]
     steps: int
+    threads: int
     clips_per_second: float
     step_seconds_median: float
     step_seconds_spread: float
@@ -98,6 +101,7 @@ def measure_training(
     warmup_steps: int = 3,
 ) -> ThroughputResult:
     """Time ``steps`` training steps (after ``warmup_steps``) of ``model`` on ``batches``."""
+    threads = torch.get_num_threads()
     amp_dtype = resolve_amp(amp, device)
     model.to(device).train()
     loss_fn.to(device).train()
@@ -134,6 +138,7 @@ def measure_training(
         batch_size=shape[0],
         clip_shape=shape[2:],
         steps=steps,
+        threads=threads,
         clips_per_second=clips / total,
         step_seconds_median=statistics.median(step_times),
         step_seconds_spread=(max(step_times) - min(step_times)) if len(step_times) > 1 else 0.0,
@@ -146,9 +151,9 @@ def format_table(results: list[ThroughputResult]) -> str:
     """A markdown table of results, with loader/synthetic ratios where both were measured for an encoder."""
     synthetic = {r.encoder: r.clips_per_second for r in results if r.input == "synthetic"}
     lines = [
-        "| encoder | input | device | amp | batch | clip [C,T,H,W] | clips/s | step s (median ± spread) "
-        "| data wait | vs synthetic | peak MB |",
-        "|" + "---|" * 11,
+        "| encoder | input | device | amp | batch | clip [C,T,H,W] | torch threads | clips/s "
+        "| step s (median ± spread) | data wait | vs synthetic | peak MB |",
+        "|" + "---|" * 12,
     ]
     for r in results:
         ratio = (
@@ -158,7 +163,8 @@ def format_table(results: list[ThroughputResult]) -> str:
         )
         lines.append(
             f"| {r.encoder} | {r.input} | {r.device} | {r.amp} | {r.batch_size} | {list(r.clip_shape)} | "
-            f"{r.clips_per_second:.1f} | {r.step_seconds_median:.3f} ± {r.step_seconds_spread:.3f} | "
+            f"{r.threads} | {r.clips_per_second:.1f} | "
+            f"{r.step_seconds_median:.3f} ± {r.step_seconds_spread:.3f} | "
             f"{100 * r.data_wait_fraction:.1f}% | {ratio} | {r.peak_memory_mb:.0f} |"
         )
     return "\n".join(lines)
@@ -172,8 +178,9 @@ def loader_batches(
     encoder_options: dict[str, Any],
     batch_size: int,
     data_path: str | None = None,
-) -> tuple[nn.Module, nn.Module, Iterator[Batch]]:
-    """Model, loss and endless batches of a real pretraining config with ``encoder`` and ``batch_size``."""
+) -> tuple[nn.Module, nn.Module, Iterator[Batch], int]:
+    """Model, loss, endless batches and loader worker processes of a real pretraining config with ``encoder``
+    and ``batch_size``."""
     from temporal_ssl.engine.components import build_components
     from temporal_ssl.engine.pretrain_config import load_pretrain_config
     from temporal_ssl.pipeline.loader import build_loader
@@ -190,7 +197,7 @@ def loader_batches(
     loader = build_loader(
         records, components.pretext, config.loader, augment=config.augment, seed=config.train.seed
     )
-    return components.model, components.loss_fn, loader.batches()
+    return components.model, components.loss_fn, loader.batches(), config.loader.worker_processes
 
 
 def run_benchmark(
@@ -207,20 +214,27 @@ def run_benchmark(
     config_path: str | None = None,
     overrides: list[str] | None = None,
     data_path: str | None = None,
+    compare_threads: bool = False,
 ) -> list[ThroughputResult]:
-    """Measure every encoder on every input kind (the loader kind needs ``config_path``)."""
+    """Measure every encoder on every input kind (the loader kind needs ``config_path``).
+
+    The loader input runs with the thread count training uses (``threads_beside_workers``); with
+    ``compare_threads`` it first runs with torch's default count too (one thread per core, oversubscribing
+    the cores the loader's workers use).
+    """
     results = []
     for encoder in encoders:
         options = {"num_frames": frames, "input_size": size} if encoder.startswith("video_vit") else {}
         for kind in inputs:
             torch.manual_seed(0)
+            workers = 0
             if kind == "synthetic":
                 model, loss = classification_model(encoder, options)
                 batches = synthetic_batches(batch_size, frames=frames, size=size, device=device)
             else:
                 if config_path is None:
                     raise ValueError("the loader input needs a pretraining config (--config)")
-                model, loss, batches = loader_batches(
+                model, loss, batches, workers = loader_batches(
                     config_path,
                     list(overrides or []),
                     encoder=encoder,
@@ -228,17 +242,20 @@ def run_benchmark(
                     batch_size=batch_size,
                     data_path=data_path,
                 )
-            results.append(
-                measure_training(
-                    model,
-                    loss,
-                    batches,
-                    encoder=encoder,
-                    input_kind=kind,
-                    device=device,
-                    amp=amp,
-                    steps=steps,
-                    warmup_steps=warmup_steps,
-                )
-            )
+            for beside_workers in ([False, True] if compare_threads and workers else [True]):
+                threads = threads_beside_workers(workers, device) if beside_workers else nullcontext()
+                with threads:
+                    results.append(
+                        measure_training(
+                            model,
+                            loss,
+                            batches,
+                            encoder=encoder,
+                            input_kind=kind,
+                            device=device,
+                            amp=amp,
+                            steps=steps,
+                            warmup_steps=warmup_steps,
+                        )
+                    )
     return results

@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 
 from temporal_ssl.config import save_config, to_dict
+from temporal_ssl.cpus import threads_beside_workers
 from temporal_ssl.engine.checkpoint import CHECKPOINT_DIRNAME, find_latest_checkpoint, resolve_resume
 from temporal_ssl.engine.components import Components, build_components
 from temporal_ssl.engine.distributed import (
@@ -129,17 +130,18 @@ def pretrain(config: PretrainConfig, *, resume: str | None = None) -> PretrainRe
             world_size=ctx.world_size,
             output_dir=output_dir,
         )
-        return run_training(
-            model=components.model,
-            loss_fn=components.loss_fn,
-            loader=loader,
-            ctx=ctx,
-            train=config.train,
-            optim=config.optim,
-            config=to_dict(config),
-            output_dir=output_dir,
-            resume_from=resume_path,
-            run_name=config.pretext.name,
-        )
+        with threads_beside_workers(config.loader.worker_processes, ctx.device):
+            return run_training(
+                model=components.model,
+                loss_fn=components.loss_fn,
+                loader=loader,
+                ctx=ctx,
+                train=config.train,
+                optim=config.optim,
+                config=to_dict(config),
+                output_dir=output_dir,
+                resume_from=resume_path,
+                run_name=config.pretext.name,
+            )
     finally:
         shutdown_distributed()

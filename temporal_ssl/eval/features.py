@@ -18,6 +18,7 @@ from einops import rearrange
 from torch import nn
 from tqdm import tqdm
 
+from temporal_ssl.cpus import threads_beside_workers
 from temporal_ssl.engine.step import resolve_amp
 from temporal_ssl.errors import DatasetError
 from temporal_ssl.eval.config import ClipViews, ExtractionConfig, FeaturePooling
@@ -192,7 +193,7 @@ def extract_features(
     for module in modules:
         module.eval()
     try:
-        with torch.inference_mode():
+        with torch.inference_mode(), threads_beside_workers(extraction.num_workers, device):
             for batch in tqdm(
                 loader,
                 desc=description,

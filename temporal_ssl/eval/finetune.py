@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from temporal_ssl.config import to_dict
+from temporal_ssl.cpus import threads_beside_workers
 from temporal_ssl.engine.checkpoint import FORMAT_VERSION, save_atomic
 from temporal_ssl.engine.metrics_log import MetricsLog, WindowMeter
 from temporal_ssl.engine.optim import build_optimizer, parameter_groups
@@ -168,7 +169,8 @@ def train_classifier(
         model.encoder.eval()  # BatchNorm statistics stay those of the pretrained encoder
     meter, last_metrics = WindowMeter(), {}
     try:
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        rng = torch.random.fork_rng(devices=[device] if device.type == "cuda" else [])
+        with rng, threads_beside_workers(config.loader.worker_processes, device):
             torch.manual_seed(seed + 1)  # dropout masks
             batches = loader.batches()
             for step in range(total):

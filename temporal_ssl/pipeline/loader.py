@@ -120,6 +120,11 @@ class LoaderConfig:
         """Whether batches are built in the main process (GPU mode or batched augmentation)."""
         return self.device != "cpu" or self.batched_augment
 
+    @property
+    def worker_processes(self) -> int:
+        """Decoding processes running beside the main one (none in the in-process modes)."""
+        return 0 if self.in_process else self.num_workers
+
 
 def seed_worker(worker_id: int) -> None:
     """``worker_init_fn``: seed ``random``, numpy and torch in a worker and keep it to one thread.

@@ -11,7 +11,6 @@ import dataclasses
 import json
 import logging
 import multiprocessing
-import os
 import shutil
 from functools import partial
 from pathlib import Path
@@ -21,6 +20,7 @@ import numpy as np
 from tqdm import tqdm
 
 from temporal_ssl.config import to_dict
+from temporal_ssl.cpus import usable_cpus
 from temporal_ssl.errors import DatasetError
 from temporal_ssl.synthetic.boxes import CameraBoxes, ObjectTrack, SceneBoxes, boxes_path_for, save_boxes
 from temporal_ssl.synthetic.layout import (
@@ -210,8 +210,7 @@ def _task_output(paths: CorpusPaths, task: tuple[Any, ...]) -> Path:
 
 
 def _run(tasks: list[tuple[Any, ...]], work: partial[None], *, workers: int | None, progress: bool) -> None:
-    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    workers = max(1, min(workers or available, len(tasks)))
+    workers = max(1, min(workers or usable_cpus(), len(tasks)))
     bar = tqdm(total=len(tasks), desc="synthetic corpus", unit="scene", disable=not progress)
     with bar:
         if workers == 1:
