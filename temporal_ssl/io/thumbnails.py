@@ -30,15 +30,15 @@ def _sample_positions(length: int) -> np.ndarray:
     return ((np.arange(count) + 0.5) * length / count).astype(np.int64)
 
 
-# Averages each run of SAMPLES_PER_CELL samples: [THUMBNAIL_SIZE, THUMBNAIL_SIZE * SAMPLES_PER_CELL].
-_CELL_AVERAGE = np.kron(np.eye(THUMBNAIL_SIZE, dtype=np.float32),
-                        np.full((1, SAMPLES_PER_CELL), 1 / SAMPLES_PER_CELL, dtype=np.float32))
-
-
 def _cell_means(samples: np.ndarray) -> np.ndarray:
-    """Mean of each 4x4 cell of ``samples [128, 128]``, as two small matrix products (4x faster than a
-    reduction over two axes; exact for 8-bit samples, whose partial sums float32 represents exactly)."""
-    return _CELL_AVERAGE @ samples.astype(np.float32, copy=False) @ _CELL_AVERAGE.T
+    """Mean of each 4x4 cell of ``samples [128, 128]``, summed as strided slices: 3x faster than a reduction
+    over two axes, exact for 8-bit samples (float32 holds their partial sums exactly), and free of BLAS, whose
+    threads would oversubscribe the cores in parallel probing."""
+    step = SAMPLES_PER_CELL
+    values = samples.astype(np.float32, copy=False)
+    columns = sum(values[:, k::step] for k in range(1, step)) + values[:, 0::step]
+    cells = sum(columns[k::step] for k in range(1, step)) + columns[0::step]
+    return cells * np.float32(1 / (step * step))
 
 
 class LumaSampler:
