@@ -36,6 +36,7 @@ _Item = tuple[str, int, int]  # path, size, mtime_ns
 _Collect = Callable[[_Item, ProbeOutcome], None]
 
 _FLUSH_EVERY = 64
+_MAX_CHUNK = 16
 _FLUSH_SECONDS = 5.0
 
 
@@ -151,9 +152,15 @@ def _probe_in_processes(pending: list[_Item], workers: int, probe: Callable[[str
                 collect(item, (None, reason))
 
 
+def _probe_chunk(probe: Callable[[str], ProbeOutcome], paths: list[str]) -> list[ProbeOutcome]:
+    """Probe several files in one task: short files take a few milliseconds, about what a task's round trip
+    between processes costs."""
+    return [probe(path) for path in paths]
+
+
 def _run_pool(items: list[_Item], workers: int, probe: Callable[[str], ProbeOutcome],
               collect: _Collect) -> tuple[list[_Item], list[_Item]]:
-    """Probe ``items`` with ``workers`` processes, one task per worker in flight.
+    """Probe ``items`` with ``workers`` processes, one chunk of files per worker in flight.
 
     Returns ``(suspects, not_started)``: both empty when all went well; after a worker died, the items that
     were in flight (one of them killed it) and those never submitted.
@@ -162,26 +169,30 @@ def _run_pool(items: list[_Item], workers: int, probe: Callable[[str], ProbeOutc
     if os.name == "posix":
         # Workers fork from a server that imported the decoders once, instead of each importing them.
         context.set_forkserver_preload(["temporal_ssl.data.probing", "temporal_ssl.io"])
-    queue = deque(items)
-    in_flight: dict[Future[ProbeOutcome], _Item] = {}
+    # Chunks small enough that every worker gets several (balance, progress) and a crash re-probes few files.
+    size = max(1, min(_MAX_CHUNK, len(items) // (workers * 8)))
+    queue = deque(items[start:start + size] for start in range(0, len(items), size))
+    in_flight: dict[Future[list[ProbeOutcome]], list[_Item]] = {}
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
     try:
         while queue or in_flight:
             while queue and len(in_flight) < workers:
-                item = queue.popleft()
-                in_flight[pool.submit(probe, item[0])] = item
+                chunk = queue.popleft()
+                in_flight[pool.submit(_probe_chunk, probe, [item[0] for item in chunk])] = chunk
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             broken = False
             for future in done:
                 try:
-                    outcome = future.result()
+                    outcomes = future.result()
                 except BrokenProcessPool:
                     broken = True
                     continue
-                collect(in_flight.pop(future), outcome)
+                for item, outcome in zip(in_flight.pop(future), outcomes, strict=True):
+                    collect(item, outcome)
             if broken:
                 pool.shutdown(wait=False, cancel_futures=True)
-                return list(in_flight.values()), list(queue)
+                return ([item for chunk in in_flight.values() for item in chunk],
+                        [item for chunk in queue for item in chunk])
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise

@@ -50,6 +50,7 @@ class LumaSampler:
     def __init__(self) -> None:
         self._geometry: tuple[int, int] | None = None
         self._rows = self._cols = np.zeros(0, dtype=np.int64)
+        self._one_pixel_cells = False
         self._reformatter = VideoReformatter()
 
     def __call__(self, frame: av.VideoFrame) -> np.ndarray:
@@ -59,9 +60,15 @@ class LumaSampler:
         if self._geometry != (frame.height, frame.width):
             self._rows, self._cols = _sample_positions(frame.height), _sample_positions(frame.width)
             self._geometry = (frame.height, frame.width)
+            # Frames of at most 32 px: all samples of a cell hit one pixel, whose value is the cell's mean.
+            self._one_pixel_cells = all(np.ptp(p.reshape(THUMBNAIL_SIZE, SAMPLES_PER_CELL), axis=1).max() == 0
+                                        for p in (self._rows, self._cols))
+            if self._one_pixel_cells:
+                self._rows, self._cols = self._rows[::SAMPLES_PER_CELL], self._cols[::SAMPLES_PER_CELL]
         plane = frame.planes[0]
         luma = np.frombuffer(memoryview(plane), dtype=np.uint8).reshape(-1, plane.line_size)
-        return _cell_means(luma[self._rows][:, self._cols])
+        samples = luma[self._rows][:, self._cols]
+        return samples.astype(np.float32) if self._one_pixel_cells else _cell_means(samples)
 
 
 def rgb_thumbnail(frame: torch.Tensor) -> np.ndarray:

@@ -231,6 +231,23 @@ def test_parallel_probing_matches_in_process_and_survives_a_dying_worker(corpus:
     assert parallel[str(killer)].metadata is None and "decoder crashed" in str(parallel[str(killer)].error)
 
 
+def test_a_dying_worker_costs_only_its_file_when_files_are_probed_in_chunks(corpus: Path,
+                                                                         tmp_path: Path) -> None:
+    source = sorted((corpus / "videos").rglob("*.mp4"))[0]
+    files = []
+    for number in range(48):  # 48 files on 2 workers: chunks of 3
+        copy = tmp_path / (f"crash_{number}.mp4" if number == 25 else f"copy_{number}.mp4")
+        shutil.copy(source, copy)
+        files.append(str(copy))
+    results = probing.probe_files(files, workers=2, progress=False, probe=crash_on_marked_files)
+    reference = probing.probe_one(str(source))[0]
+    assert reference is not None
+    quarantined = [path for path, result in results.items() if result.metadata is None]
+    assert quarantined == [files[25]] and "decoder crashed" in str(results[files[25]].error)
+    assert all(results[path].metadata.num_frames == reference["num_frames"]  # type: ignore[union-attr]
+               for path in files if path != files[25])
+
+
 def test_unknown_verify_backend_is_refused_before_probing(corpus: Path, probe_calls: list[str]) -> None:
     from temporal_ssl.errors import ConfigError
 
