@@ -2,7 +2,8 @@
 
 On a CPU-only machine a loader's worker processes and torch's compute threads share the cores. torch starts
 as many threads as there are cores, so two workers beside two compute threads oversubscribe a 2-core machine:
-the main job's pretraining ran 1.4x faster with one compute thread than with two (`tools/benchmark_train.py`).
+the main job's pretraining ran 1.39x faster with one compute thread than with two
+(`tools/benchmark_train.py --compare-threads`).
 """
 
 from __future__ import annotations

@@ -36,8 +36,8 @@ _Item = tuple[str, int, int]  # path, size, mtime_ns
 _Collect = Callable[[_Item, ProbeOutcome], None]
 
 _FLUSH_EVERY = 64
-_MAX_CHUNK = 16
 _FLUSH_SECONDS = 5.0
+_MAX_CHUNK = 16  # files per task at most
 
 
 def probe_one(path: str, backends: Sequence[str] | None = None) -> ProbeOutcome:
