@@ -13,6 +13,12 @@ CPU, model and real loader side by side (the config decides the clip geometry: 1
     python tools/benchmark_train.py --device cpu --batch-size 2 --steps 3 --input both \\
         --config configs/pretrain/cvrl.yaml loader.num_workers=2
 
+The main job's loader and model on the CPU, with torch's default thread count and with the cores the loader's
+workers leave free (what training uses), and the ratio between the two::
+
+    python tools/benchmark_train.py --device cpu --input loader --config configs/pretrain/default.yaml \\
+        --encoders r3d_tiny --batch-size 32 --steps 40 --compare-threads
+
 One GPU, AMP on, batches that fill the card, GPU decoding for the loader::
 
     python tools/benchmark_train.py --device cuda --batch-size 64 --steps 20 --input both \\
