@@ -46,5 +46,11 @@ def test_left_alone(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
         assert torch.get_num_threads() == 4
 
 
-def test_usable_cpus_is_positive_and_at_most_the_cpu_count() -> None:
-    assert 1 <= cpus.usable_cpus() <= (os.cpu_count() or 1)
+def test_usable_cpus_follows_the_affinity_mask_else_the_cpu_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 2, 5}, raising=False)
+    assert cpus.usable_cpus() == 3
+    monkeypatch.delattr(os, "sched_getaffinity")
+    monkeypatch.setattr(os, "cpu_count", lambda: 6)
+    assert cpus.usable_cpus() == 6
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert cpus.usable_cpus() == 1
