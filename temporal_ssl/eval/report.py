@@ -115,6 +115,22 @@ def comparison_lines(result: EvalResult) -> list[str]:
     return lines
 
 
+def summary_lines(result: EvalResult) -> list[str]:
+    """The run for a terminal: one line per row (its headline scores), the margins, the baseline's budget."""
+    lines = [
+        f"{len(result.class_names)} classes (chance {percent(result.chance)} %), "
+        f"{result.results[0].num_test_videos if result.results else 0} test videos:"
+    ]
+    for row in result.results:
+        if isinstance(row.metrics, RetrievalScores):
+            scores = ", ".join(f"R@{k} {percent(v)} %" for k, v in sorted(row.metrics.recall_at_k.items()))
+        else:
+            clip = "" if row.metrics.clip_top1 is None else f" (clip {percent(row.metrics.clip_top1)} %)"
+            scores = f"video top-1 {percent(row.metrics.video_top1)} %{clip}"
+        lines.append(f"  {row.subject}: {row.protocol} {scores}, views {_views(row.settings)}")
+    return lines + comparison_lines(result)
+
+
 def markdown_report(result: EvalResult) -> str:
     """``results.md``: what was evaluated, the tables, and the caveats every comparison must carry."""
     source = result.checkpoint or "random initialisation"
