@@ -13,11 +13,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from temporal_ssl.config import apply_overrides, from_dict, load_yaml, to_dict
+from temporal_ssl.config_files import packaged_configs
 from temporal_ssl.errors import ConfigError
 from temporal_ssl.eval.config import EvalConfig
 from temporal_ssl.pipeline.records import SYNTHETIC_FORMAT, DataConfig
-
-EVAL_CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs" / "eval"
 
 COMPARISON_CONFIGS: dict[str, str] = {
     SYNTHETIC_FORMAT: "synthetic_comparison.yaml",
@@ -25,7 +24,7 @@ COMPARISON_CONFIGS: dict[str, str] = {
     "hmdb51": "hmdb51/comparison.yaml",
     "ssv2": "ssv2/comparison.yaml",
 }
-"""Data format → the evaluation config (under ``configs/eval``) of its comparison with the baselines."""
+"""Data format → the packaged evaluation config (``configs/eval/...``) comparing with the baselines."""
 
 
 def comparison_config_path(data_format: str) -> Path:
@@ -37,7 +36,7 @@ def comparison_config_path(data_format: str) -> Path:
             f"{', '.join(sorted(COMPARISON_CONFIGS))}); pass --eval-config FILE, an evaluation config with "
             "protocols, baselines and their views and budgets for this dataset"
         )
-    return EVAL_CONFIG_DIR / name
+    return packaged_configs() / "eval" / name
 
 
 def comparison_config(
