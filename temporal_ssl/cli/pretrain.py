@@ -131,16 +131,16 @@ def refuse_synthetic_settings_on_real_data(args: argparse.Namespace, config: Pre
         return
     recipe = FAMILY_RECIPES.get(config.pretext.name)
     use = (
-        f"use the recipe with the paper's setting: tssl recipes run {recipe} --datasets CATALOG "
+        f"Use the recipe with the paper's setting: tssl recipes run {recipe} --datasets CATALOG "
         "--output-dir DIR (tssl recipes list shows them all)"
         if recipe
-        else f"no published recipe implements '{config.pretext.name}' (tssl recipes list shows the others)"
+        else f"No published recipe implements '{config.pretext.name}' (tssl recipes list shows the others)"
     )
     size = "none" if config.augment is None else config.augment.output_size
     raise ConfigError(
         f"'{args.config}' is tuned for the embedded synthetic corpus (input {size} px, encoder "
         f"'{config.model.encoder}'); on '{config.data.format}' data it would train at that toy size. {use}; "
-        f"or set the input size yourself: {INPUT_SIZE_KEY}=112 (with loader.decode_size and model.encoder)"
+        f"or set the input size: {INPUT_SIZE_KEY}=112 (with loader.decode_size, model.encoder to match)"
     )
 
 

@@ -172,7 +172,7 @@ def test_synthetic_config_on_real_data_stops_naming_the_recipe(capsys: pytest.Ca
     code, _, err = _dry_run(capsys, "--config", "cvrl", "--data", "kinetics", "data.root=/k400")
     assert code == 2 and "cvrl_k400_r3d50" in err
     code, _, err = _dry_run(capsys, "--config", "arrow_of_time", "--data", "ucf101", "data.root=/u")
-    assert code == 2 and "no published recipe implements 'arrow_of_time'" in err
+    assert code == 2 and "No published recipe implements 'arrow_of_time'" in err
 
 
 def test_explicit_input_size_or_the_synthetic_corpus_runs(capsys: pytest.CaptureFixture[str]) -> None:
