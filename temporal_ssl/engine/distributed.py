@@ -78,6 +78,21 @@ def init_distributed(device_choice: DeviceChoice = "auto") -> DistributedContext
     return DistributedContext(rank=rank, world_size=world_size, local_rank=local_rank, device=device)
 
 
+def current_context(device: torch.device | str) -> DistributedContext:
+    """This process's place in the process group it already joined (a single process if none), on ``device``.
+
+    For code that runs inside a job someone else started (an evaluation under ``torchrun``).
+    """
+    if not dist.is_initialized():
+        return DistributedContext(rank=0, world_size=1, local_rank=0, device=torch.device(device))
+    return DistributedContext(
+        rank=dist.get_rank(),
+        world_size=dist.get_world_size(),
+        local_rank=int(os.environ.get("LOCAL_RANK", "0")),
+        device=torch.device(device),
+    )
+
+
 def shutdown_distributed() -> None:
     """Leave the process group (a no-op in a single-process run)."""
     if dist.is_initialized():
