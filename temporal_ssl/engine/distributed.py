@@ -128,6 +128,15 @@ def gather_to_main(obj: Any) -> list[Any] | None:
     return gathered
 
 
+def gather_to_all(obj: Any) -> list[Any]:
+    """Every rank's ``obj`` in rank order, on every rank; ``[obj]`` without a group."""
+    if not dist.is_initialized():
+        return [obj]
+    gathered: list[Any] = [None] * dist.get_world_size()
+    dist.all_gather_object(gathered, obj)
+    return gathered
+
+
 def broadcast_from_main(obj: Any) -> Any:
     """Rank 0's ``obj`` on every rank."""
     if not dist.is_initialized():
