@@ -30,8 +30,9 @@ from temporal_ssl.errors import CheckpointError
 
 logger = logging.getLogger(__name__)
 
-MUST_MATCH_ON_RESUME = ("pretext", "model")
-"""Config sections a resumed run may not change: they define what the weights mean."""
+MUST_MATCH_ON_RESUME = ("pretext", "model", "finetune")
+"""Config sections a resumed run may not change: they define what the weights mean (a fine-tune's whole
+section, since a re-run of the same evaluation continues its fine-tune by default)."""
 
 
 def save_training_checkpoint(run: TrainingRun) -> Path | None:

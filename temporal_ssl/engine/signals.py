@@ -42,14 +42,14 @@ class TrainingStopped(TemporalSSLError):
     """A training run inside a longer job (a fine-tune in an evaluation) was stopped by a signal.
 
     The checkpoint is saved; the job cannot go on without the trained model, so it stops here. A command
-    catches it and exits with :attr:`exit_code`; ``--resume auto`` continues the run.
+    catches it and exits with :attr:`exit_code`; running the command again continues the run.
     """
 
     def __init__(self, what: str, signum: int, checkpoint: Path | None) -> None:
         where = f"saved '{checkpoint}'" if checkpoint is not None else "no checkpoint was written"
         super().__init__(
-            f"{what} stopped by {signal.Signals(signum).name} ({where}); run the same command with "
-            "--resume auto to continue"
+            f"{what} stopped by {signal.Signals(signum).name} ({where}); run the same command again to "
+            "continue where it stopped"
         )
         self.signum = signum
         self.checkpoint = checkpoint

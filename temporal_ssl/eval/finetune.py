@@ -132,7 +132,7 @@ def train_classifier(
     seed: int = 0,
     output_dir: str | Path | None = None,
     checkpoint_config: dict[str, Any] | None = None,
-    resume: str | None = None,
+    resume: str | None = "auto",
 ) -> TrainedClassifier:
     """Train ``encoder`` + a linear head on random clips of the labeled ``records``, through the engine.
 
@@ -150,8 +150,10 @@ def train_classifier(
             (``None``: nothing is written and the run cannot be resumed).
         checkpoint_config: the ``config`` stored in the checkpoints (its ``model`` entry rebuilds the encoder;
             a resume refuses a checkpoint whose ``model`` differs).
-        resume: ``None`` (a fresh start; refused where ``output_dir`` already holds checkpoints), ``"auto"``
-            (the latest checkpoint of ``output_dir``, if any) or a checkpoint path.
+        resume: ``"auto"`` (the default) continues from the latest checkpoint of ``output_dir`` if there is
+            one, so running the same evaluation again continues a stopped fine-tune or reuses a finished one
+            (a checkpoint whose ``model`` or ``finetune`` settings differ is refused); ``None`` starts afresh
+            (refused where ``output_dir`` already holds checkpoints); or a checkpoint path.
 
     Raises:
         TrainingStopped: SIGTERM/SIGINT stopped the run after saving a checkpoint.
@@ -235,7 +237,7 @@ def run_finetune(
     seed: int = 0,
     output_dir: str | Path | None = None,
     checkpoint_config: dict[str, Any] | None = None,
-    resume: str | None = None,
+    resume: str | None = "auto",
 ) -> FinetuneResult:
     """Fine-tune ``encoder`` on ``train_records`` and test it on ``config.test_views`` of ``test_records``.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import signal
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from temporal_ssl.engine.checkpoint import CHECKPOINT_DIRNAME, list_checkpoints,
 from temporal_ssl.engine.metrics_log import read_metrics
 from temporal_ssl.engine.optim import OptimConfig
 from temporal_ssl.engine.signals import TrainingStopped
-from temporal_ssl.errors import ConfigError
+from temporal_ssl.errors import CheckpointError, ConfigError
 from temporal_ssl.eval.config import ClipViews, ExtractionConfig, FinetuneConfig
 from temporal_ssl.eval.encoders import load_encoder, random_encoder, weights_sha256
 from temporal_ssl.eval.finetune import FinetuneResult, run_finetune
@@ -56,7 +57,8 @@ def _finetune(
     *,
     init_seed: int,
     stop_at: int | None = None,
-    resume: str | None = None,
+    resume: str | None = "auto",
+    config: FinetuneConfig = CONFIG,
 ) -> FinetuneResult:
     encoder = random_encoder("r3d_tiny", TINY, seed=init_seed).encoder
     forwards = []
@@ -72,7 +74,7 @@ def _finetune(
         records,
         records,
         num_classes=3,
-        config=CONFIG,
+        config=config,
         extraction=EXTRACTION,
         output_dir=out,
         checkpoint_config=MODEL,
@@ -92,12 +94,12 @@ def test_a_fine_tune_stopped_by_sigterm_resumes_exactly(
         _finetune(labeled_records, tmp_path / "split", init_seed=1, stop_at=1)
     assert stopped.value.exit_code == 128 + signal.SIGTERM
     assert stopped.value.checkpoint == tmp_path / "split" / CHECKPOINT_DIRNAME / "step_00000002.pt"
-    assert "--resume auto" in str(stopped.value)
+    assert "run the same command again" in str(stopped.value)
 
     with pytest.raises(ConfigError, match=re.escape("already holds checkpoints of another run")):
-        _finetune(labeled_records, tmp_path / "split", init_seed=1)  # a fresh start would mix two runs
+        _finetune(labeled_records, tmp_path / "split", init_seed=1, resume=None)  # would mix two runs
 
-    resumed = _finetune(labeled_records, tmp_path / "split", init_seed=99, resume="auto")
+    resumed = _finetune(labeled_records, tmp_path / "split", init_seed=99)  # resume="auto" by default
     assert resumed.trained.steps == STEPS
     for key, value in straight.trained.model.state_dict().items():
         assert torch.equal(resumed.trained.model.state_dict()[key], value), key
@@ -107,6 +109,11 @@ def test_a_fine_tune_stopped_by_sigterm_resumes_exactly(
     split_log = read_metrics(tmp_path / "split" / "metrics.jsonl")
     assert [r["step"] for r in split_log] == list(range(1, STEPS + 1))  # no step logged twice
     assert [r["loss"] for r in split_log] == [r["loss"] for r in straight_log]
+
+    # running it again with other fine-tune settings cannot continue the finished run
+    other = replace(CONFIG, optim=replace(CONFIG.optim, lr=1e-3))
+    with pytest.raises(CheckpointError, match=re.escape("'finetune.optim.lr' is 0.001 now but was 0.003")):
+        _finetune(labeled_records, tmp_path / "split", init_seed=1, config=other)
 
     # the fine-tune's checkpoint is a package checkpoint: the encoder rebuilds from it alone
     final = list_checkpoints(tmp_path / "split" / CHECKPOINT_DIRNAME)[-1][1]
