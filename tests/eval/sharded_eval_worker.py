@@ -1,28 +1,42 @@
 """One process of a sharded evaluation, for ``test_sharded_evaluation.py``.
 
 Run under ``python -m torch.distributed.run --nproc_per_node 2 sharded_eval_worker.py --records R --out D``:
-every rank extracts its share of the videos (through the feature cache, twice: a miss, then a hit), then
-runs the linear probe and k-NN on the gathered features and saves ``rank<r>.pt``. The test calls
-:func:`evaluate` in its own process for the single-process reference.
+every rank extracts its share of the videos (through the feature cache, twice: a miss, then a hit), runs the
+linear probe and k-NN on the gathered features, fine-tunes a BN-free toy encoder with DDP and tests it, and
+saves ``rank<r>.pt``. The test calls :func:`evaluate` and :func:`finetune` in its own process for the
+single-process reference.
 """
 
 from __future__ import annotations
 
 import argparse
 import pickle
+import sys
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from temporal_ssl.data.transforms import VideoEvalTransform
-from temporal_ssl.engine.distributed import init_distributed, shutdown_distributed
-from temporal_ssl.eval.config import ClipViews, ExtractionConfig, KnnConfig, LinearProbeConfig
-from temporal_ssl.eval.feature_cache import cached_features
-from temporal_ssl.eval.features import FeatureRequest
-from temporal_ssl.eval.knn import run_knn
-from temporal_ssl.eval.linear_probe import run_linear_probe
-from temporal_ssl.types import VideoRecord
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the checkout, for tests.engine.toy
+
+from temporal_ssl.data.transforms import VideoEvalTransform  # noqa: E402
+from temporal_ssl.engine.distributed import init_distributed, shutdown_distributed  # noqa: E402
+from temporal_ssl.engine.optim import OptimConfig  # noqa: E402
+from temporal_ssl.eval.config import (  # noqa: E402
+    ClipViews,
+    ExtractionConfig,
+    FinetuneConfig,
+    KnnConfig,
+    LinearProbeConfig,
+)
+from temporal_ssl.eval.feature_cache import cached_features  # noqa: E402
+from temporal_ssl.eval.features import FeatureRequest  # noqa: E402
+from temporal_ssl.eval.finetune import run_finetune  # noqa: E402
+from temporal_ssl.eval.knn import run_knn  # noqa: E402
+from temporal_ssl.eval.linear_probe import run_linear_probe  # noqa: E402
+from temporal_ssl.pipeline.loader import LoaderConfig  # noqa: E402
+from temporal_ssl.types import VideoRecord  # noqa: E402
+from tests.engine.toy import ToyEncoder  # noqa: E402
 
 VIEWS = ClipViews(
     num_clips=2,
@@ -65,15 +79,43 @@ def evaluate(records: list[VideoRecord], cache_dir: Path) -> dict[str, Any]:
     }
 
 
+def finetune(records: list[VideoRecord], out: Path, *, batch_size: int) -> dict[str, Any]:
+    """Fine-tune a BN-free toy encoder for 3 steps of ``batch_size`` clips per process, then test it."""
+    torch.manual_seed(0)
+    config = FinetuneConfig(
+        num_frames_per_clip=4,
+        augment=None,
+        max_steps=3,
+        epochs=None,
+        optim=OptimConfig(name="sgd", lr=0.05, weight_decay=0.0),
+        loader=LoaderConfig(batch_size=batch_size, num_workers=0, decode_size=(16, 16)),
+        amp="off",
+        log_every_steps=1,
+        progress_bar=False,
+        test_views=VIEWS,
+    )
+    extraction = ExtractionConfig(batch_size=2, num_workers=0, progress_bar=False, cache=False)
+    result = run_finetune(
+        ToyEncoder(), records, records, num_classes=3, config=config, extraction=extraction, output_dir=out
+    )
+    return {
+        "weights": result.trained.model.state_dict(),
+        "checkpoint": result.trained.checkpoint,
+        "logits": result.test_logits.features,
+        "metrics": result.metrics.flat(),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--records", type=Path, required=True, help="a pickled list of VideoRecord")
+    parser.add_argument("--records", type=Path, required=True, help="two pickled record lists")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     torch.set_num_threads(1)
     ctx = init_distributed("cpu")
     records = pickle.loads(args.records.read_bytes())
-    result = evaluate(records, args.out / "cache")
+    result = evaluate(records["eval"], args.out / "cache")
+    result["finetune"] = finetune(records["finetune"], args.out / "finetune", batch_size=1)
     torch.save(result, args.out / f"rank{ctx.rank}.pt")
     shutdown_distributed()
 

@@ -1,6 +1,10 @@
-"""Evaluation under torchrun: two gloo CPU processes extract half the videos each, and after the gather both
-hold the single process's features (in the records' order, the broken video left out and named) and get its
-linear-probe and k-NN metrics."""
+"""Evaluation under torchrun: two gloo CPU processes share the work and get the single process's results.
+
+Feature extraction: each rank extracts half the videos, and after the gather both hold the single process's
+features (in the records' order, the broken video left out and named) and get its linear-probe and k-NN
+metrics. Fine-tuning: each rank trains on half of every global batch with DDP (a BN-free encoder, so the two
+ranks together compute the single process's gradient) and tests on half the videos.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +13,28 @@ import pickle
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import pytest
 import torch
 
+from temporal_ssl.engine.checkpoint import CHECKPOINT_DIRNAME, list_checkpoints, load_checkpoint
 from temporal_ssl.types import VideoRecord
-from tests.eval.sharded_eval_worker import evaluate
+from tests.eval.sharded_eval_worker import evaluate, finetune
 
 WORKER = Path(__file__).with_name("sharded_eval_worker.py")
 
 
-def test_two_ranks_extract_their_shares_and_get_the_single_process_metrics(
-    records_with_a_broken_video: tuple[list[VideoRecord], str], tmp_path: Path
-) -> None:
-    records, broken = records_with_a_broken_video
-    (tmp_path / "records.pkl").write_bytes(pickle.dumps(records))
+@pytest.fixture(scope="module")
+def two_ranks(
+    records_with_a_broken_video: tuple[list[VideoRecord], str],
+    labeled_records: list[VideoRecord],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[list[dict[str, Any]], Path]:
+    """Both ranks' results of one 2-process run of the worker, and its output folder."""
+    out = tmp_path_factory.mktemp("two_ranks")
+    records = {"eval": records_with_a_broken_video[0], "finetune": labeled_records}
+    (out / "records.pkl").write_bytes(pickle.dumps(records))
     done = subprocess.run(
         [
             sys.executable,
@@ -33,9 +45,9 @@ def test_two_ranks_extract_their_shares_and_get_the_single_process_metrics(
             "2",
             str(WORKER),
             "--records",
-            str(tmp_path / "records.pkl"),
+            str(out / "records.pkl"),
             "--out",
-            str(tmp_path / "ddp"),
+            str(out),
         ],
         capture_output=True,
         text=True,
@@ -43,8 +55,17 @@ def test_two_ranks_extract_their_shares_and_get_the_single_process_metrics(
         env={**os.environ, "OMP_NUM_THREADS": "1"},
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    ranks = [torch.load(tmp_path / "ddp" / f"rank{r}.pt", weights_only=False) for r in (0, 1)]
-    single = evaluate(records, tmp_path / "single_cache")
+    return [torch.load(out / f"rank{r}.pt", weights_only=False) for r in (0, 1)], out
+
+
+def test_two_ranks_extract_their_shares_and_get_the_single_process_metrics(
+    two_ranks: tuple[list[dict[str, Any]], Path],
+    records_with_a_broken_video: tuple[list[VideoRecord], str],
+    tmp_path: Path,
+) -> None:
+    ranks, out = two_ranks
+    records, broken = records_with_a_broken_video
+    single = evaluate(records, tmp_path / "cache")
 
     assert single["paths"] == tuple(r.path for r in records if r.path != broken)
     assert single["failed_paths"] == (broken,)
@@ -60,4 +81,22 @@ def test_two_ranks_extract_their_shares_and_get_the_single_process_metrics(
         assert rank["probe_metrics"] == single["probe_metrics"]
         assert rank["knn_metrics"] == single["knn_metrics"]
     # rank 0 alone wrote the cache, once
-    assert len(list((tmp_path / "ddp" / "cache").glob("*.pt"))) == 1
+    assert len(list((out / "cache").glob("*.pt"))) == 1
+
+
+def test_a_ddp_fine_tune_equals_one_process_on_the_same_global_batch(
+    two_ranks: tuple[list[dict[str, Any]], Path], labeled_records: list[VideoRecord], tmp_path: Path
+) -> None:
+    ranks, out = two_ranks
+    single = finetune(labeled_records, tmp_path / "single", batch_size=2)
+    first, second = (rank["finetune"] for rank in ranks)
+    for key, value in first["weights"].items():
+        assert torch.equal(second["weights"][key], value), key  # DDP keeps the ranks identical
+        torch.testing.assert_close(value, single["weights"][key], rtol=1e-5, atol=1e-6)
+    assert torch.equal(first["logits"], second["logits"])
+    torch.testing.assert_close(first["logits"], single["logits"], rtol=1e-4, atol=1e-5)
+    assert first["metrics"] == second["metrics"] == single["metrics"]
+    # rank 0 wrote the checkpoints, as a pretraining run does
+    assert first["checkpoint"] == out / "finetune" / CHECKPOINT_DIRNAME / "step_00000003.pt"
+    assert [step for step, _ in list_checkpoints(out / "finetune" / CHECKPOINT_DIRNAME)] == [3]
+    assert load_checkpoint(first["checkpoint"])["world_size"] == 2
