@@ -8,10 +8,7 @@ ranks together compute the single process's gradient) and tests on half the vide
 
 from __future__ import annotations
 
-import os
 import pickle
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +17,7 @@ import torch
 
 from temporal_ssl.engine.checkpoint import CHECKPOINT_DIRNAME, list_checkpoints, load_checkpoint
 from temporal_ssl.types import VideoRecord
+from tests.engine.launch import run_worker
 from tests.eval.sharded_eval_worker import evaluate, finetune
 
 WORKER = Path(__file__).with_name("sharded_eval_worker.py")
@@ -35,26 +33,7 @@ def two_ranks(
     out = tmp_path_factory.mktemp("two_ranks")
     records = {"eval": records_with_a_broken_video[0], "finetune": labeled_records}
     (out / "records.pkl").write_bytes(pickle.dumps(records))
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
-            "--standalone",
-            "--nproc_per_node",
-            "2",
-            str(WORKER),
-            "--records",
-            str(out / "records.pkl"),
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    run_worker(WORKER, "--records", str(out / "records.pkl"), "--out", str(out), processes=2)
     return [torch.load(out / f"rank{r}.pt", weights_only=False) for r in (0, 1)], out
 
 
