@@ -69,6 +69,7 @@ from temporal_ssl.config import load_yaml
 from temporal_ssl.config_files import config_argument
 from temporal_ssl.engine.pretrain import check_config, pretrain, resolve_output_dir
 from temporal_ssl.engine.pretrain_config import PretrainConfig, load_pretrain_config
+from temporal_ssl.engine.signals import TrainingStopped
 from temporal_ssl.errors import ConfigError, TemporalSSLError
 from temporal_ssl.eval.pretrain_and_evaluate import pretrain_and_evaluate
 from temporal_ssl.eval.report import summary_lines
@@ -187,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
         if compare:
             return run_main_job(config, args, resume=resume)
         result = pretrain(config, resume=resume)
+    except TrainingStopped as stopped:  # a fine-tune stopped by a signal, its checkpoint saved
+        print(stopped, file=sys.stderr)
+        return stopped.exit_code
     except TemporalSSLError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
