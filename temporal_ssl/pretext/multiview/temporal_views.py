@@ -145,8 +145,9 @@ class CVRL:
 
     @property
     def loss(self) -> ComponentSpec:
-        """NT-Xent / InfoNCE with τ = 0.1, both clips as queries, other videos in the batch as negatives."""
-        return ComponentSpec("info_nce", {"temperature": 0.1, "symmetric": True})
+        """NT-Xent / InfoNCE with τ = 0.1, both clips as queries, the other videos of the global batch (every
+        rank's) as negatives."""
+        return ComponentSpec("info_nce", {"temperature": 0.1, "symmetric": True, "gather_across_ranks": True})
 
 
 @PRETEXTS.register("rho_clips")
@@ -235,10 +236,13 @@ class RhoClips:
 
     @property
     def head(self) -> ComponentSpec:
-        """ρMoCo's 3-layer MLP (2048 hidden) → 128-d."""
-        return ComponentSpec("projection_mlp", {"out_dim": 128, "hidden_dim": 2048, "num_layers": 3})
+        """ρSimCLR's and ρMoCo's 3-layer MLP (2048 hidden, no BatchNorm, PySlowFast's configs) → 128-d."""
+        return ComponentSpec(
+            "projection_mlp", {"out_dim": 128, "hidden_dim": 2048, "num_layers": 3, "batch_norm": False}
+        )
 
     @property
     def loss(self) -> ComponentSpec:
-        """InfoNCE, τ = 0.1, every clip a query against the other clips of its video (all ordered pairs)."""
-        return ComponentSpec("info_nce", {"temperature": 0.1, "symmetric": True})
+        """InfoNCE, τ = 0.1, every clip a query against the other clips of its video (all ordered pairs), the
+        other videos of the global batch (every rank's) as negatives (ρSimCLR)."""
+        return ComponentSpec("info_nce", {"temperature": 0.1, "symmetric": True, "gather_across_ranks": True})
