@@ -18,13 +18,14 @@ positives are neither in the numerator nor the denominator); with two views this
 both views are queries. Masking (``exclude_same_video``) drops from ``N(i)`` the candidates cut from the same
 video as ``i`` but not its positives (two samples of one video in a batch, or queue entries of it).
 
-MoCo as ρMoCo trains it is ``in_batch_negatives=False`` with a queue: the positives of a query are the momentum
-keys of the other clips of its video, the negatives the queue alone (other keys of the batch are neither).
+MoCo as ρMoCo trains it is ``in_batch_negatives=False`` with a queue: the positives of a query are the
+momentum keys of the other clips of its video, the negatives the queue alone (other keys of the batch are
+neither).
 
-Under ``torch.distributed`` with ``gather_across_ranks`` (and in-batch negatives), the candidates are the whole
-global batch: every rank's views, gathered with their gradient. Each rank's queries are its own; its loss is
-weighted by its share of the global positive pairs, so that DDP's gradient averaging yields exactly the
-gradient of one process computing the loss on the global batch. Queue-only MoCo gathers nothing (a query's
+Under ``torch.distributed`` with ``gather_across_ranks`` (and in-batch negatives), the candidates are the
+whole global batch: every rank's views, gathered with their gradient. Each rank's queries are its own; its
+loss is weighted by its share of the global positive pairs, so that DDP's gradient averaging yields exactly
+the gradient of one process computing the loss on the global batch. Queue-only MoCo gathers nothing (a query's
 positives always live on its own rank); the queue itself is shared by all ranks.
 """
 

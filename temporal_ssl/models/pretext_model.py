@@ -16,13 +16,13 @@ Variants by options: plain (SimCLR/CVRL/order pretexts: no momentum, no predicto
 online branch, ``keys`` from the EMA branch), SimSiam (``predictor`` without ``momentum``: ``keys`` are the
 online embeddings, detached).
 
-Shuffled BatchNorm (MoCo, He et al. 2020): in training mode under ``torch.distributed``, a MoCo model (momentum
-branch, no predictor) whose momentum branch normalises with per-rank BatchNorm encodes its key clips shuffled
-across ranks — each rank gets a random share of the global batch of clips — and puts every key back on the rank
-and in the place of its clip. A query and its positive key then never share BatchNorm statistics, which would
-otherwise let the network find its positive through the batch statistics instead of the content. It is off
-(and not needed) on one process, in eval mode, for BYOL, and when the momentum branch uses ``SyncBatchNorm``
-(``train.sync_batchnorm`` on CUDA: statistics are global, as in ρBYOL and ρSimCLR).
+Shuffled BatchNorm (MoCo, He et al. 2020): in training mode under ``torch.distributed``, a MoCo model
+(momentum branch, no predictor) whose momentum branch normalises with per-rank BatchNorm encodes its key clips
+shuffled across ranks — each rank gets a random share of the global batch of clips — and puts every key back
+on the rank and in the place of its clip. A query and its positive key then never share BatchNorm
+statistics, which would otherwise let the network find its positive through the batch statistics instead of
+the content. It is off (and not needed) on one process, in eval mode, for BYOL, and when the momentum branch
+uses ``SyncBatchNorm`` (``train.sync_batchnorm`` on CUDA: statistics are global, as in ρBYOL and ρSimCLR).
 """
 
 from __future__ import annotations
@@ -112,8 +112,8 @@ class PretextModel(nn.Module):
 
     @torch.no_grad()
     def _momentum_keys(self, clips: torch.Tensor, encoder: nn.Module, head: nn.Module) -> torch.Tensor:
-        """``[(B·V), E]`` keys of the momentum ``encoder`` and ``head``, one per clip (the head runs per clip, so
-        that a shuffled batch needs no regrouping into samples)."""
+        """``[(B·V), E]`` keys of the momentum ``encoder`` and ``head``, one per clip (the head runs per clip,
+        so that a shuffled batch needs no regrouping into samples)."""
         if not self.shuffles_key_batch:
             return head(encoder(clips)[:, None])[:, 0]
         shuffled, order = shuffle_across_ranks(clips)

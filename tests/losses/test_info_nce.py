@@ -189,7 +189,8 @@ def test_bad_configurations_and_batches_are_refused(make_batch: Callable[..., Ba
 
 
 def test_queue_only_negatives_need_momentum_keys(make_batch: Callable[..., Batch]) -> None:
-    """MoCo without a momentum encoder would fill the queue with online embeddings: refused, naming the fix."""
+    """MoCo without a momentum encoder would fill the queue with online embeddings: refused, naming the
+    fix."""
     loss = InfoNCELoss(in_batch_negatives=False, queue_size=4)
     with pytest.raises(ConfigError, match="in_batch_negatives=false' needs ModelOutput.keys.*momentum"):
         loss(_output(torch.randn(2, 2, 3)), make_batch([[0, 0], [0, 0]]), 0)

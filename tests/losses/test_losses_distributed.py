@@ -69,7 +69,8 @@ def _projection() -> nn.Linear:
     return nn.Linear(FEATURES, EMBEDDING)
 
 
-def _loss_on(projection: nn.Module, loss_fn: nn.Module, name: str, rows: slice) -> tuple[LossOutput, torch.Tensor]:
+def _loss_on(projection: nn.Module, loss_fn: nn.Module, name: str,
+             rows: slice) -> tuple[LossOutput, torch.Tensor]:
     """Forward ``rows`` of the scenario's global batch through ``projection`` and the loss."""
     _, _, _, with_keys, field = SCENARIOS[name]
     data = _inputs(name)
@@ -86,7 +87,7 @@ def _loss_on(projection: nn.Module, loss_fn: nn.Module, name: str, rows: slice) 
 def _worker(rank: int, out_dir: str) -> None:
     torch.manual_seed(100 + rank)  # ranks seeded differently, as a trainer does
     results: dict[str, Any] = {
-        "rows": all_gather_rows(torch.full((rank + 1, 2), float(rank))),  # uneven: 1 row on rank 0, 2 on rank 1
+        "rows": all_gather_rows(torch.full((rank + 1, 2), float(rank))),  # 1 row on rank 0, 2 on rank 1
     }
     queue = MemoryQueue(8)
     queue.allocate(3, "cpu")  # the random fill must be identical on both ranks
@@ -115,7 +116,8 @@ def ranks(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     return [torch.load(out_dir / f"rank{r}.pt") for r in range(WORLD)]
 
 
-def _single_process(name: str, ranks: list[dict[str, Any]]) -> tuple[LossOutput, torch.Tensor, nn.Module, nn.Module]:
+def _single_process(name: str,
+                    ranks: list[dict[str, Any]]) -> tuple[LossOutput, torch.Tensor, nn.Module, nn.Module]:
     projection, loss_fn = _projection(), SCENARIOS[name][2]()
     if f"{name}/queue_before" in ranks[0]:
         loss_fn.queue.load_state_dict(ranks[0][f"{name}/queue_before"])
@@ -147,8 +149,8 @@ def test_loss_and_every_gradient_equal_one_process_on_the_global_batch(
 
 
 def test_uneven_pair_counts_are_weighted_to_the_global_mean(ranks: list[dict[str, Any]]) -> None:
-    """Rank 0 holds 6 ordered positive pairs, rank 1 only 4: each rank's loss is its mean weighted by its share
-    of the 10 pairs (1.2 and 0.8), without which the mean over ranks would miss the global mean."""
+    """Rank 0 holds 6 ordered positive pairs, rank 1 only 4: each rank's loss is its mean weighted by its
+    share of the 10 pairs (1.2 and 0.8), without which the mean over ranks would miss the global mean."""
     out, _, _, _ = _single_process("uneven_pairs", ranks)
     weighted = [float(r["uneven_pairs"]["loss"]) for r in ranks]
     own_means = [weighted[0] / 1.2, weighted[1] / 0.8]

@@ -60,8 +60,8 @@ def _worker(rank: int, out_dir: str) -> None:
                         predictor=byol_predictor(in_features=CLIP_SIZE, hidden_dim=4))
     switches["byol"] = byol.shuffles_key_batch
     switches["sync_bn"] = nn.SyncBatchNorm.convert_sync_batchnorm(_moco_model()).shuffles_key_batch
-    switches["turned_off"] = PretextModel(_FlatBatchNorm(), IdentityHead(in_features=CLIP_SIZE), momentum=0.99,
-                                          shuffle_bn=False).shuffles_key_batch
+    switches["turned_off"] = PretextModel(_FlatBatchNorm(), IdentityHead(in_features=CLIP_SIZE),
+                                          momentum=0.99, shuffle_bn=False).shuffles_key_batch
     torch.save({"rows": rows, "order": order, "restored": restored, "seen": seen[0], "keys": output.keys,
                 "embeddings": output.embeddings, "switches": switches}, Path(out_dir) / f"rank{rank}.pt")
 
@@ -73,7 +73,8 @@ def ranks(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     return [torch.load(out_dir / f"rank{r}.pt") for r in range(WORLD)]
 
 
-def test_shuffle_deals_every_row_once_and_unshuffle_returns_it_to_its_place(ranks: list[dict[str, Any]]) -> None:
+def test_shuffle_deals_every_row_once_and_unshuffle_returns_it_to_its_place(
+        ranks: list[dict[str, Any]]) -> None:
     order = ranks[0]["order"]
     assert torch.equal(order, ranks[1]["order"])  # one permutation, broadcast from rank 0
     assert sorted(order.tolist()) == list(range(12))

@@ -16,12 +16,11 @@ clips are enforced by PySlowFast's rejection sampling,
 up to 100 times, keeping the set that breaks the bounds least).
 
 All clips of a sample share instance 0: they are positives of each other and negatives of every other sample's
-clips (InfoNCE / NT-Xent over the batch, optionally a MoCo queue via ``model.loss_options.queue_size`` and a
-momentum encoder via ``model.momentum``; ρBYOL: ``model.loss: byol`` with
-``model.predictor: byol_predictor``). Each clip is its own augmentation group: one random crop, colour and
-blur draw per clip, shared by its frames. The augmentation itself is the config's ``augment:`` section; CVRL's
-asymmetric pair (blur p = 1.0 on clip 1; blur p = 0.1 and solarise p = 0.2 on clip 2) is its
-``view_overrides`` in ``configs/pretrain/cvrl.yaml``.
+clips (InfoNCE / NT-Xent over the global batch of all ranks; ρMoCo — a momentum encoder and queue-only
+negatives — and ρBYOL are ``model:`` overrides, listed in ``configs/pretrain/rho_clips.yaml``). Each clip is
+its own augmentation group: one random crop, colour and blur draw per clip, shared by its frames. The
+augmentation itself is the config's ``augment:`` section; CVRL's asymmetric pair (blur p = 1.0 on clip 1; blur
+p = 0.1 and solarise p = 0.2 on clip 2) is its ``view_overrides`` in ``configs/pretrain/cvrl.yaml``.
 """
 
 from __future__ import annotations
