@@ -104,4 +104,4 @@ def test_every_dataset_comparison_probes_both_baselines(data_format: str) -> Non
     assert config.protocols == ("linear_probe",) and config.data.format == data_format
     assert config.baselines == ("random_init", "supervised_scratch")
     probe_frames = config.linear_probe.features.test_views.num_frames_per_clip
-    assert config.finetune.num_frames_per_clip == probe_frames  # the baseline trains on clips like the probe's
+    assert config.finetune.num_frames_per_clip == probe_frames  # the baseline trains on the probe's clips
