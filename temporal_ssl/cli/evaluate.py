@@ -27,10 +27,10 @@ A pretrained encoder against both baselines with a dataset's own comparison prot
     python tools/evaluate.py --checkpoint CKPT --config eval/ucf101/comparison data.root=/datasets/UCF-101
 
 ``--data configs/data/<dataset>.yaml`` swaps the dataset of any protocol config (a config tuned for the
-synthetic corpus stops on other data with the list of that dataset's protocols, unless views are set). Prints one line per encoder
-and protocol; writes ``results.json`` (every metric, the config, the checkpoint's SHA-256; its layout is
-described in docs/results_schema.md), ``results.md``, a confusion-matrix PNG and a per-class accuracy CSV for
-every classification result.
+synthetic corpus stops on other data with the list of that dataset's protocols, unless views are set).
+Prints one line per encoder and protocol; writes ``results.json`` (every metric, the config, the
+checkpoint's SHA-256; its layout is described in docs/results_schema.md), ``results.md``, a confusion-matrix
+PNG and a per-class accuracy CSV for every classification result.
 """
 
 from __future__ import annotations
