@@ -28,6 +28,7 @@ import torch
 from torch.utils.data import Dataset
 
 from temporal_ssl.data.clip_sampling import ShortVideoError
+from temporal_ssl.data.record_table import select_records, shortest_cameras
 from temporal_ssl.data.transforms import AugmentParams, VideoAugmentation
 from temporal_ssl.data.transforms.functional import short_side_size
 from temporal_ssl.errors import ConfigError, DatasetError, VideoDecodeError
@@ -56,11 +57,6 @@ def decode_size_for(record: VideoRecord, size: DecodeSize) -> tuple[int, int] | 
     return int(size[0]), int(size[1])
 
 
-def shortest_camera(record: VideoRecord) -> int:
-    """Frames of the shortest camera of ``record`` (its only video for single-camera records)."""
-    return min(record.camera(k).metadata.num_frames for k in range(record.num_cameras))
-
-
 def pretext_name(pretext: Pretext) -> str:
     """The registry name of ``pretext`` (its class name when it has none), for messages."""
     return str(getattr(pretext, "name", type(pretext).__name__))
@@ -80,11 +76,14 @@ def short_video_remedy(pretext: Pretext, *, policy_applies: bool = True) -> str:
     return "use longer videos, or lower the pretext's frame counts (clips, frames per clip, strides or gaps)"
 
 
-def keep_long_enough(records: Sequence[VideoRecord], pretext: Pretext) -> list[VideoRecord]:
-    """Drop videos too short for ``pretext`` if its short-video policy is ``skip`` (default); log how many."""
+def keep_long_enough(records: Sequence[VideoRecord], pretext: Pretext) -> Sequence[VideoRecord]:
+    """Drop videos too short for ``pretext`` if its short-video policy is ``skip`` (default); log how many.
+
+    A ``RecordTable`` is filtered on its columns and stays a table (no record is built here).
+    """
     policy = getattr(pretext, "short_video", "skip")
     needed = pretext.min_num_frames if policy == "skip" else 1
-    kept = [r for r in records if shortest_camera(r) >= needed]
+    kept = select_records(records, shortest_cameras(records) >= needed)
     name = pretext_name(pretext)
     if len(kept) < len(records):
         logger.warning("%d of %d videos have fewer than the %d frames pretext '%s' needs and are skipped",

@@ -29,6 +29,7 @@ from temporal_ssl.data.clip_sampling import (
     clip_starts_uniform,
     clips_from_starts,
 )
+from temporal_ssl.data.record_table import RecordTable, shortest_cameras
 from temporal_ssl.data.transforms import VideoEvalTransform
 from temporal_ssl.errors import DatasetError, VideoDecodeError
 from temporal_ssl.pipeline.bad_videos import BadVideoLog
@@ -128,10 +129,11 @@ class EvalClipDataset(Dataset[ClipSample]):
         if num_clips < 1 or num_frames_per_clip < 1 or frame_stride < 1:
             raise DatasetError(f"num_clips={num_clips}, num_frames_per_clip={num_frames_per_clip} and "
                                f"frame_stride={frame_stride} must all be >= 1")
-        empty = [r.path for r in records if r.num_frames < 1]
-        if empty:
-            raise DatasetError(f"{len(empty)} video(s) have no frame, e.g. '{empty[0]}'; rebuild the index")
-        self.records = list(records)
+        empty = np.flatnonzero(shortest_cameras(records) < 1)
+        if len(empty):
+            raise DatasetError(f"{len(empty)} video(s) have no frame, e.g. '{records[int(empty[0])].path}'; "
+                               "rebuild the index")
+        self.records = records if isinstance(records, RecordTable) else list(records)
         self.num_clips = num_clips
         self.num_frames_per_clip = num_frames_per_clip
         self.frame_stride = frame_stride

@@ -18,13 +18,13 @@ from typing import Any
 
 from temporal_ssl.config import to_dict
 from temporal_ssl.data.index import VideoIndex
-from temporal_ssl.data.indexing import build_index
+from temporal_ssl.data.index_build import build_index
+from temporal_ssl.data.record_table import RecordTable
 from temporal_ssl.data.user_cache import user_cache_dir
 from temporal_ssl.errors import ConfigError, DatasetError
 from temporal_ssl.io.backends import BACKEND_NAMES
 from temporal_ssl.registry import DATASETS, closest_match
 from temporal_ssl.synthetic.corpus import CorpusOptions, generate_corpus
-from temporal_ssl.types import VideoRecord
 
 logger = logging.getLogger(__name__)
 
@@ -123,9 +123,11 @@ def load_index_for(cfg: DataConfig, *, progress: bool = True) -> VideoIndex:
     return index
 
 
-def load_records(cfg: DataConfig, *, progress: bool = True) -> list[VideoRecord]:
-    """The records ``cfg`` names, ready for a dataset (see :func:`load_index_for`)."""
-    return list(load_index_for(cfg, progress=progress).records)
+def load_records(cfg: DataConfig, *, progress: bool = True) -> RecordTable:
+    """The records ``cfg`` names, ready for a dataset (see :func:`load_index_for`): a ``RecordTable``, a
+    sequence that builds each ``VideoRecord`` when asked, so workers share the columns instead of copying
+    a list of objects."""
+    return load_index_for(cfg, progress=progress).records
 
 
 def _format_index(cfg: DataConfig, *, progress: bool) -> VideoIndex:

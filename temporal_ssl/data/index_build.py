@@ -4,6 +4,11 @@ The probe cache lives beside the corpus, in ``<root>/.temporal_ssl/``, or under
 ``$XDG_CACHE_HOME/temporal_ssl`` when the root is read-only. Next to the cache each build writes
 ``quarantine.jsonl`` (files that cannot be decoded, with the reason) and ``missing.jsonl`` (videos the
 annotations list that are absent).
+
+A corpus too large for one machine is indexed in shards: ``shard=(i, n)`` probes the ``i``-th of ``n``
+contiguous parts of the listing (each shard writes its own probe-cache file, so shards may share a cache
+folder), and :func:`merge_indexes` joins the saved shards into exactly the index one process would have
+built: the same records in the same order.
 """
 
 from __future__ import annotations
@@ -18,15 +23,21 @@ from pathlib import Path
 from typing import Any
 
 from temporal_ssl.data.index import VideoIndex
+import numpy as np
+
 from temporal_ssl.data.probe_cache import ProbeCache
-from temporal_ssl.data.probing import probe_files, probe_one
+from temporal_ssl.data.probe_pool import DEFAULT_TIMEOUT_S, probe_files, probe_one
 from temporal_ssl.data.quarantine import QuarantinedVideo, write_jsonl
+from temporal_ssl.data.record_table import RecordTable, concat_tables, table_builder
 from temporal_ssl.data.sources.listing import SourceListing
 from temporal_ssl.data.user_cache import user_cache_dir
 from temporal_ssl.errors import DatasetError
 from temporal_ssl.io.backends import require_backend
 from temporal_ssl.registry import DATASETS
 from temporal_ssl.types import CameraStream, VideoRecord
+
+Shard = tuple[int, int]
+"""``(i, n)``: the ``i``-th (from 0) of ``n`` contiguous parts of a corpus listing."""
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +47,8 @@ CACHE_FILE_NAME = "probe_cache.jsonl"
 def build_index(format: str, root: str | Path, *, annotations: str | Path | None = None,
                 options: Mapping[str, Any] | None = None, cache_dir: str | Path | None = None,
                 workers: int | None = None, progress: bool = True, retry_failed: bool = False,
-                verify_backends: Sequence[str] | None = None) -> VideoIndex:
+                verify_backends: Sequence[str] | None = None, shard: Shard | None = None,
+                timeout_s: float | None = DEFAULT_TIMEOUT_S) -> VideoIndex:
     """List a corpus with the reader registered as ``format`` and probe it into an index.
 
     Probing runs in ``forkserver`` worker processes, so a script calling this needs the usual
@@ -55,6 +67,9 @@ def build_index(format: str, root: str | Path, *, annotations: str | Path | None
         verify_backends: backends whose seeking the probe verifies (default: every installed one). Readers of
             a backend left out decode such files linearly from frame 0: still exact, slower on long videos.
             Probe results already cached are reused as they are.
+        shard: index only part ``(i, n)`` of the listing; join the saved parts with :func:`merge_indexes`.
+        timeout_s: seconds one file may take to probe before its process is stopped and the file quarantined
+            (``None``: no limit; probing in this process, ``workers=1``, has no limit either).
     """
     for name in verify_backends or ():
         require_backend(name)  # before any probing: a wrong name would otherwise quarantine every file
@@ -67,28 +82,35 @@ def build_index(format: str, root: str | Path, *, annotations: str | Path | None
         fixed["annotations"] = annotations
     listing: SourceListing = DATASETS.build(format, options, where="data", **fixed)
     return index_from_listing(listing, cache_dir=cache_dir, workers=workers, progress=progress,
-                              retry_failed=retry_failed, verify_backends=verify_backends)
+                              retry_failed=retry_failed, verify_backends=verify_backends, shard=shard,
+                              timeout_s=timeout_s)
 
 
 def index_from_listing(listing: SourceListing, *, cache_dir: str | Path | None = None,
                        workers: int | None = None, progress: bool = True,
                        retry_failed: bool = False,
-                       verify_backends: Sequence[str] | None = None) -> VideoIndex:
+                       verify_backends: Sequence[str] | None = None, shard: Shard | None = None,
+                       timeout_s: float | None = DEFAULT_TIMEOUT_S) -> VideoIndex:
     """Probe every file of a listing (through the cache) and turn its entries into records.
 
     An entry whose file (or any camera file) cannot be decoded is quarantined with the decoder's message.
-    ``verify_backends`` is as for :func:`build_index`.
+    ``verify_backends``, ``shard`` and ``timeout_s`` are as for :func:`build_index`.
     """
     started = time.perf_counter()
     directory = Path(cache_dir) if cache_dir is not None else default_cache_dir(listing.root)
-    cache = ProbeCache(directory / CACHE_FILE_NAME)
-    files = [f for entry in listing.entries for f in entry.files]
+    entries = listing.entries
+    cache_name = CACHE_FILE_NAME
+    if shard is not None:
+        entries = entries[slice(*shard_bounds(len(entries), shard))]
+        cache_name = f"probe_cache.shard-{shard[0]}-of-{shard[1]}.jsonl"
+    cache = ProbeCache(directory / cache_name)
+    files = [f for entry in entries for f in entry.files]
     probe = None if verify_backends is None else partial(probe_one, backends=tuple(verify_backends))
     results = probe_files(files, cache=cache, workers=workers, progress=progress, retry_failed=retry_failed,
-                          probe=probe)
-    records: list[VideoRecord] = []
+                          probe=probe, timeout_s=timeout_s)
+    records = table_builder()
     quarantined: list[QuarantinedVideo] = []
-    for entry in listing.entries:
+    for entry in entries:
         probed = [results[f].metadata for f in entry.files]
         streams = [m for m in probed if m is not None]
         if len(streams) < len(probed):
@@ -99,19 +121,55 @@ def index_from_listing(listing: SourceListing, *, cache_dir: str | Path | None =
         if entry.cameras:
             offsets = entry.camera_offsets_seconds
             cameras = tuple(CameraStream(m, o) for m, o in zip(streams, offsets, strict=True))
-        records.append(VideoRecord(index=len(records), metadata=streams[0], label=entry.label,
-                                   class_name=entry.class_name, split=entry.split, cameras=cameras,
-                                   annotations=dict(entry.annotations)))
-    index = VideoIndex(tuple(records), listing.classes, tuple(quarantined), listing.missing,
-                       format=listing.format, root=listing.root)
+        records.add(VideoRecord(index=records.count, metadata=streams[0], label=entry.label,
+                                class_name=entry.class_name, split=entry.split, cameras=cameras,
+                                annotations=dict(entry.annotations)))
+    missing = listing.missing if shard is None or shard[0] == 0 else ()
+    index = VideoIndex(records.finish(), listing.classes, tuple(quarantined), missing,
+                       format=listing.format, root=listing.root, shard=shard)
     write_jsonl(index.quarantined, directory / "quarantine.jsonl")
     write_jsonl(index.missing, directory / "missing.jsonl")
     if quarantined or listing.missing:
         logger.warning("%s: %d videos quarantined (cannot be decoded), %d listed but missing; see %s",
                        listing.root, len(quarantined), len(listing.missing), directory)
-    logger.info("indexed %d videos of '%s' in %.2f s", len(records), listing.root,
+    logger.info("indexed %d videos of '%s' in %.2f s", len(index), listing.root,
                 time.perf_counter() - started)
     return index
+
+
+def shard_bounds(num_entries: int, shard: Shard) -> tuple[int, int]:
+    """``(start, stop)`` of shard ``(i, n)`` among ``num_entries`` listing entries (contiguous parts)."""
+    i, n = shard
+    if not (isinstance(i, int) and isinstance(n, int) and 0 <= i < n):
+        raise DatasetError(f"shard {i}/{n} is not valid: write it as i/n with 0 <= i < n, e.g. 0/4 ... 3/4")
+    return num_entries * i // n, num_entries * (i + 1) // n
+
+
+def merge_indexes(parts: Sequence[VideoIndex | str | Path]) -> VideoIndex:
+    """Join the shards ``0/n ... n-1/n`` of one corpus (indexes or saved files, any order) into the index
+    a single process builds: records in listing order, numbered from 0.
+
+    Raises:
+        DatasetError: a shard is missing, repeated, or from another corpus or shard count.
+    """
+    indexes = [p if isinstance(p, VideoIndex) else VideoIndex.load(p) for p in parts]
+    shards = [i.shard for i in indexes]
+    if not indexes or any(s is None for s in shards):
+        raise DatasetError("merge_indexes needs indexes built with shard=(i, n); got "
+                           f"{[None if s is None else f'{s[0]}/{s[1]}' for s in shards]}")
+    count = shards[0][1]  # type: ignore[index]
+    found = sorted(s[0] for s in shards)  # type: ignore[index]
+    if found != list(range(count)) or any(s[1] != count for s in shards):  # type: ignore[index]
+        raise DatasetError(f"merge_indexes needs each shard 0/{count} ... {count - 1}/{count} once; got "
+                           f"{', '.join(f'{s[0]}/{s[1]}' for s in shards)}")  # type: ignore[index]
+    if len({(i.root, i.format, i.classes) for i in indexes}) > 1:
+        raise DatasetError("merge_indexes got shards of different corpora (root, format or classes differ)")
+    indexes.sort(key=lambda i: i.shard[0])  # type: ignore[index]
+    table = concat_tables([i.records for i in indexes])
+    table = RecordTable.renumbered(table, np.arange(len(table), dtype=np.int64))
+    first = indexes[0]
+    return VideoIndex(table, first.classes, tuple(q for i in indexes for q in i.quarantined),
+                      tuple(m for i in indexes for m in i.missing), format=first.format, root=first.root)
 
 
 def default_cache_dir(root: str | Path) -> Path:
