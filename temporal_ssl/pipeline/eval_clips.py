@@ -167,7 +167,8 @@ class EvalClipDataset(Dataset[ClipSample]):
         try:
             views = decode_views(plan, size=decode_size_for(record, resize), backend=self.backend)
         except VideoDecodeError as error:
-            self.bad_videos.record(error, video_index=record.index, epoch=0, position=position, attempt=0)
+            self.bad_videos.record(error, video_index=record.index, epoch=0, position=position, attempt=0,
+                                   source=record)
             return ClipSample(None, label, record.index)
         crops = self.transform(torch.stack(views))  # [M, N, T, C, H, W]
         return ClipSample(rearrange(crops, "m n t c h w -> (n m) c t h w").contiguous(), label, record.index)
