@@ -227,7 +227,7 @@ def load_index(path: str | Path) -> RecordTable:
     path = Path(path)
     if not path.is_file():
         raise DatasetError(f"index file '{path}' does not exist; build it with "
-                           f"tools/build_index.py --out {path}")
+                           f"tssl build-index --out {path}")
     if is_table_file(path):
         return RecordTable.load(path)
     records = []
@@ -239,7 +239,7 @@ def load_index(path: str | Path) -> RecordTable:
                 records.append(record_from_dict(json.loads(line)))
             except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
                 raise DatasetError(f"{path}:{number}: not a video record ({error!r}); rebuild the index with "
-                                   "tools/build_index.py") from None
+                                   "tssl build-index") from None
     return RecordTable.from_records(records)
 
 
@@ -250,5 +250,5 @@ def _classes_from_records(records: Sequence[VideoRecord], path: Path) -> tuple[s
             names.setdefault(record.label, record.class_name or str(record.label))
     if names and sorted(names) != list(range(len(names))):
         raise DatasetError(f"'{path}' has labels {sorted(names)[:8]}... with gaps and no class list "
-                           f"'{classes_file(path)}'; rebuild the index with tools/build_index.py")
+                           f"'{classes_file(path)}'; rebuild the index with tssl build-index")
     return tuple(names[i] for i in range(len(names)))

@@ -42,7 +42,7 @@ class DataConfig:
     Args:
         format: ``synthetic`` (the embedded corpus, the default), a dataset format (``folder``, ``list``,
             ``ucf101``, ``hmdb51``, ``kinetics``, ``ssv2``, ``multicamera`` or a plugin's), or ``index`` (a
-            file written by ``tools/build_index.py``, given as ``root``).
+            file written by ``tssl build-index``, given as ``root``).
         root: the corpus root (for ``synthetic``: where the corpus is generated; ``null`` = a folder per
             option set under ``$XDG_CACHE_HOME/temporal_ssl/synthetic``, so runs with other options never
             clobber it).
@@ -90,8 +90,8 @@ class DataConfig:
             raise ConfigError(f"'data.root' is required for format '{self.format}': the folder holding the "
                               "videos")
         if self.format == INDEX_FORMAT and self.root is None:
-            raise ConfigError("'data.root' is required for format 'index': the .jsonl file "
-                              "tools/build_index.py wrote")
+            raise ConfigError("'data.root' is required for format 'index': the index file "
+                              "tssl build-index wrote")
         if self.min_frames < 0:
             raise ConfigError(f"'data.min_frames' = {self.min_frames} must be >= 0")
         unknown = [name for name in self.verify_backends or () if name not in BACKEND_NAMES]
@@ -106,7 +106,7 @@ def load_index_for(cfg: DataConfig, *, progress: bool = True) -> VideoIndex:
         index = _synthetic_index(cfg, progress=progress)
     elif cfg.format == INDEX_FORMAT:
         index = VideoIndex.load(_existing(cfg.root, "data.root",
-                                          "an index file written by tools/build_index.py"))
+                                          "an index file written by tssl build-index"))
     else:
         index = _format_index(cfg, progress=progress)
     if cfg.split is not None and cfg.split != "pretrain":

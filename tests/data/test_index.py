@@ -167,7 +167,7 @@ def test_save_and_load_round_trip(corpus: Path, tmp_path: Path) -> None:
     assert load_index(out) == list(index.records)
     loaded = VideoIndex.load(out)
     assert loaded.classes == index.classes and loaded.records == index.records
-    with pytest.raises(DatasetError, match="build it with tools/build_index.py"):
+    with pytest.raises(DatasetError, match="build it with tssl build-index"):
         load_index(tmp_path / "absent.jsonl")
 
 
@@ -336,3 +336,19 @@ def test_a_hanging_file_is_stopped_quarantined_and_the_build_goes_on(corpus: Pat
     assert time.monotonic() - started < 60
     assert results[str(hanging)].metadata is None and "probing hung" in str(results[str(hanging)].error)
     assert sum(results[p].metadata is not None for p in files) == 4  # every good file still probed
+
+
+def test_build_index_tool_shards_and_merges(corpus: Path, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from temporal_ssl.cli.build_index import main
+
+    common = ["--format", "ucf101", "--root", str(corpus / "videos"), "--workers", "1", "--no-progress"]
+    assert main([*common, "--out", str(tmp_path / "whole.index")]) == 0
+    for part in (0, 1):
+        assert main([*common, "--shard", f"{part}/2", "--out", str(tmp_path / f"part{part}.index")]) == 0
+    assert main(["--merge", str(tmp_path / "part1.index"), str(tmp_path / "part0.index"),
+                 "--out", str(tmp_path / "merged.jsonl")]) == 0
+    assert "merged 2 shards" in capsys.readouterr().out
+    assert list(load_index(tmp_path / "merged.jsonl")) == list(load_index(tmp_path / "whole.index"))
+    assert main(["--merge", str(tmp_path / "part1.index"), "--out", str(tmp_path / "bad.index")]) == 2
+    assert "each shard 0/2 ... 1/2 once" in capsys.readouterr().err
