@@ -92,11 +92,17 @@ def probe_figures(files: list[str], full_probe: bool) -> None:
             "probe_video (default)": lambda p: probe_seconds(p, False)}
     if full_probe:
         rows["probe_video, full decode"] = lambda p: probe_seconds(p, True)
+    from temporal_ssl.io.probe import PROBE_KINDS
+
+    before = PROBE_KINDS.copy()
     medians = {name: statistics.median(run(p) for p in files) for name, run in rows.items()}
+    kinds = PROBE_KINDS - before
+    kinds["full decode"] -= len(files) if full_probe else 0
     base = medians["full PyAV decode"]
     print(f"  {'step':28s} {'median ms/file':>15s} {'vs full decode':>15s}")
     for name, seconds in medians.items():
         print(f"  {name:28s} {seconds * 1e3:15.1f} {seconds / base:14.2f}x")
+    print(f"  probe_video used the packets for {kinds['packets']} files and decoded {kinds['full decode']} fully")
 
 
 def _decode_one(path: str) -> float:
@@ -273,6 +279,13 @@ def main(argv: list[str] | None = None) -> int:
         probe_figures(files, args.full_probe)
         throughput_figures(files)
     with tempfile.TemporaryDirectory(dir=args.work_dir) as folder:
+        if args.records:
+            baseline = Path(folder) / "baseline.index"
+            write_generated_index(baseline, 1000, args.frames)
+            for method in ("fork", "spawn"):
+                uss = [f[2] for f in worker_memory(VideoIndex.load(baseline).records, method, 4)]
+                print(f"worker baseline ({method}, an index of 1,000 records): USS "
+                      f"{', '.join(f'{u:.0f}' for u in uss)} MB")
         for count in args.records:
             index_figures(count, args.frames, Path(folder), args.compare_jsonl)
     return 0
