@@ -30,7 +30,7 @@ from temporal_ssl.types import VideoMetadata
 
 logger = logging.getLogger(__name__)
 
-# Files decoded linearly in this process, counted per condition; each condition is logged once.
+# Conditions already logged in this process, each with the files it applied to.
 _FALLBACKS: dict[str, set[str]] = {}
 
 
@@ -42,11 +42,6 @@ def log_linear_fallback(path: str, condition: str, *, level: int = logging.INFO)
         logger.log(level, "decoding linearly from frame 0 with PyAV (exact, slower on long videos) where %s, "
                    "e.g. %s; further files with this condition are counted, not logged", condition, path)
     files.add(path)
-
-
-def linear_fallback_counts() -> dict[str, int]:
-    """Files decoded linearly in this process so far, per condition (for an end-of-run summary)."""
-    return {condition: len(files) for condition, files in _FALLBACKS.items()}
 
 
 class VideoReader:

@@ -56,18 +56,23 @@ def test_the_packets_give_the_full_probe_s_frame_table(io_case: IoCase) -> None:
     assert default.motion is not None and len(default.motion) == default.num_frames
 
 
+def _h264_packets(container: av.container.OutputContainer, codes: list[int], gop: int) -> list[av.Packet]:
+    """Encode one barcode frame per code (96x64, 25 fps, B-frames) into a new stream; the packets, unmuxed."""
+    stream = container.add_stream("libx264", rate=25)
+    stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+    stream.codec_context.options = {"g": str(gop), "bf": "2"}
+    packets = []
+    for code in codes:
+        packets += stream.encode(av.VideoFrame.from_ndarray(barcode_frame(code, 64, 96), "rgb24"))
+    return packets + list(stream.encode())
+
+
 @pytest.fixture(scope="session")
 def edit_list_mp4(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An MP4 whose edit list hides its first two frames: packets are marked to be discarded."""
     path = tmp_path_factory.mktemp("edit_list") / "edit_list.mp4"
     with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=25)
-        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
-        stream.codec_context.options = {"g": "12", "bf": "2"}
-        packets = []
-        for index in range(60):
-            packets += stream.encode(av.VideoFrame.from_ndarray(barcode_frame(index, 64, 96), "rgb24"))
-        packets += stream.encode()
+        packets = _h264_packets(container, list(range(60)), gop=12)
         shift = int(2 / (25 * packets[0].time_base))  # two frames before time 0: the muxer cuts them
         for packet in packets:
             packet.pts, packet.dts = packet.pts - shift, packet.dts - shift
@@ -87,15 +92,8 @@ def still_moving_still(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """H.264 with B-frames: 40 identical frames, 40 frames that all differ, 40 identical frames."""
     path = tmp_path_factory.mktemp("motion") / "still_moving_still.mp4"
     with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=25)
-        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
-        stream.codec_context.options = {"g": "16", "bf": "2"}
-        for index in range(120):
-            code = 0 if index < 40 else 500 if index >= 80 else index * 7
-            frame = av.VideoFrame.from_ndarray(barcode_frame(code, 64, 96), "rgb24")
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode():
+        codes = [0 if i < 40 else 500 if i >= 80 else i * 7 for i in range(120)]
+        for packet in _h264_packets(container, codes, gop=16):
             container.mux(packet)
     return path
 
