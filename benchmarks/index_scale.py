@@ -111,6 +111,7 @@ def _decode_one(path: str) -> float:
 
 def throughput_figures(files: list[str]) -> None:
     print(f"\nindexing throughput, 2 worker processes, {len(files)} files")
+    probe_files(files[:2], cache=None, workers=2, progress=False)  # start the process that imports decoders
     started = time.perf_counter()
     results = probe_files(files, cache=None, workers=2, progress=False)
     probing = time.perf_counter() - started
@@ -157,7 +158,10 @@ def generated_table(count: int, frames: int) -> RecordTable:
     arrays["rec_index"] = np.arange(count, dtype=np.int64)
     arrays["rec_stream"] = np.arange(count, dtype=np.int64)
     arrays["rec_label"] = (np.arange(count) % 700).astype(np.int32)
-    arrays["motion"] = np.round(rng.gamma(2.0, 3.0, count * frames), 2).astype(np.float16)
+    arrays["motion"] = np.empty(count * frames, dtype=np.float16)
+    for start in range(0, count * frames, 10_000_000):  # in parts: the float64 draws of 1M records are 2.4 GB
+        part = arrays["motion"][start:start + 10_000_000]
+        part[:] = rng.gamma(2.0, 3.0, len(part))
     paths = [f"/data/kinetics/train/class_{i % 700:03d}/video_{i:08d}.mp4".encode() for i in range(count)]
     arrays["st_path_bytes"] = np.frombuffer(b"".join(paths), dtype=np.uint8)
     arrays["st_path_off"] = np.concatenate([[0], np.cumsum([len(p) for p in paths])]).astype(np.int64)
@@ -174,8 +178,10 @@ def write_generated_index(path: Path, count: int, frames: int) -> float:
     return time.perf_counter() - started
 
 
-def memory_mb(pid: int | str = "self") -> tuple[float, float, float]:
-    """(RSS, PSS, USS) of a process in MB, from ``/proc/<pid>/smaps_rollup``."""
+def memory_mb(pid: int | str = "self") -> tuple[float, float, float, float]:
+    """(RSS, PSS, USS, anonymous) of a process in MB, from ``/proc/<pid>/smaps_rollup``. USS counts pages of
+    the index file that only this process has touched (clean page cache, dropped under memory pressure);
+    anonymous memory is what the process allocated itself."""
     fields: dict[str, int] = {}
     with open(f"/proc/{pid}/smaps_rollup") as handle:
         for line in handle:
@@ -183,7 +189,8 @@ def memory_mb(pid: int | str = "self") -> tuple[float, float, float]:
             if len(parts) >= 2 and parts[1].isdigit():
                 fields[parts[0].rstrip(":")] = int(parts[1])
     uss = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
-    return fields.get("Rss", 0) / 1024, fields.get("Pss", 0) / 1024, uss / 1024
+    return (fields.get("Rss", 0) / 1024, fields.get("Pss", 0) / 1024, uss / 1024,
+            fields.get("Anonymous", 0) / 1024)
 
 
 class SampleEveryRecord(Dataset[int]):
@@ -240,8 +247,9 @@ def index_figures(count: int, frames: int, folder: Path, compare_jsonl: bool) ->
         took = time.perf_counter() - started
         uss = ", ".join(f"{f[2]:.0f}" for f in figures)
         pss = ", ".join(f"{f[1]:.0f}" for f in figures)
+        anon = ", ".join(f"{f[3]:.0f}" for f in figures)
         print(f"  4 workers ({method:5s}), one epoch building every record ({took:.1f} s): "
-              f"USS {uss} MB; PSS {pss} MB")
+              f"USS {uss} MB; PSS {pss} MB; anonymous {anon} MB")
     if compare_jsonl and count <= 100_000:
         jsonl = index.save(folder / f"generated_{count}.jsonl")
         del index, records
@@ -283,9 +291,10 @@ def main(argv: list[str] | None = None) -> int:
             baseline = Path(folder) / "baseline.index"
             write_generated_index(baseline, 1000, args.frames)
             for method in ("fork", "spawn"):
-                uss = [f[2] for f in worker_memory(VideoIndex.load(baseline).records, method, 4)]
+                figures = worker_memory(VideoIndex.load(baseline).records, method, 4)
                 print(f"worker baseline ({method}, an index of 1,000 records): USS "
-                      f"{', '.join(f'{u:.0f}' for u in uss)} MB")
+                      f"{', '.join(f'{f[2]:.0f}' for f in figures)} MB; anonymous "
+                      f"{', '.join(f'{f[3]:.0f}' for f in figures)} MB")
         for count in args.records:
             index_figures(count, args.frames, Path(folder), args.compare_jsonl)
     return 0
