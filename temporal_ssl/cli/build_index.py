@@ -70,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S,
                         help="seconds one file may take to probe before it is stopped and quarantined "
                              "(default: %(default)s)")
+    parser.add_argument("--full-probe", action="store_true",
+                        help="decode every frame of every file (exact motion profiles; slower) instead of "
+                             "probing from the packets where they can vouch for the file")
     parser.add_argument("--shard", help="index only part i of n (written i/n, from 0/n to n-1/n); join the "
                                         "parts with --merge")
     parser.add_argument("--merge", nargs="+", metavar="PART",
@@ -105,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         index = build_index(args.format, args.root, annotations=args.annotations, options=options,
                             cache_dir=args.cache_dir, workers=args.workers, progress=not args.no_progress,
                             retry_failed=args.retry_failed, verify_backends=args.verify_backends,
-                            shard=shard, timeout_s=args.timeout)
+                            shard=shard, timeout_s=args.timeout, full_probe=args.full_probe)
     except TemporalSSLError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -48,7 +48,7 @@ def build_index(format: str, root: str | Path, *, annotations: str | Path | None
                 options: Mapping[str, Any] | None = None, cache_dir: str | Path | None = None,
                 workers: int | None = None, progress: bool = True, retry_failed: bool = False,
                 verify_backends: Sequence[str] | None = None, shard: Shard | None = None,
-                timeout_s: float | None = DEFAULT_TIMEOUT_S) -> VideoIndex:
+                timeout_s: float | None = DEFAULT_TIMEOUT_S, full_probe: bool = False) -> VideoIndex:
     """List a corpus with the reader registered as ``format`` and probe it into an index.
 
     Probing runs in ``forkserver`` worker processes, so a script calling this needs the usual
@@ -70,6 +70,8 @@ def build_index(format: str, root: str | Path, *, annotations: str | Path | None
         shard: index only part ``(i, n)`` of the listing; join the saved parts with :func:`merge_indexes`.
         timeout_s: seconds one file may take to probe before its process is stopped and the file quarantined
             (``None``: no limit; probing in this process, ``workers=1``, has no limit either).
+        full_probe: decode every frame of every file (exact motion profiles) instead of probing from the
+            packets where they can vouch for the file.
     """
     for name in verify_backends or ():
         require_backend(name)  # before any probing: a wrong name would otherwise quarantine every file
@@ -83,18 +85,18 @@ def build_index(format: str, root: str | Path, *, annotations: str | Path | None
     listing: SourceListing = DATASETS.build(format, options, where="data", **fixed)
     return index_from_listing(listing, cache_dir=cache_dir, workers=workers, progress=progress,
                               retry_failed=retry_failed, verify_backends=verify_backends, shard=shard,
-                              timeout_s=timeout_s)
+                              timeout_s=timeout_s, full_probe=full_probe)
 
 
 def index_from_listing(listing: SourceListing, *, cache_dir: str | Path | None = None,
                        workers: int | None = None, progress: bool = True,
                        retry_failed: bool = False,
                        verify_backends: Sequence[str] | None = None, shard: Shard | None = None,
-                       timeout_s: float | None = DEFAULT_TIMEOUT_S) -> VideoIndex:
+                       timeout_s: float | None = DEFAULT_TIMEOUT_S, full_probe: bool = False) -> VideoIndex:
     """Probe every file of a listing (through the cache) and turn its entries into records.
 
     An entry whose file (or any camera file) cannot be decoded is quarantined with the decoder's message.
-    ``verify_backends``, ``shard`` and ``timeout_s`` are as for :func:`build_index`.
+    ``verify_backends``, ``shard``, ``timeout_s`` and ``full_probe`` are as for :func:`build_index`.
     """
     started = time.perf_counter()
     directory = Path(cache_dir) if cache_dir is not None else default_cache_dir(listing.root)
@@ -105,7 +107,10 @@ def index_from_listing(listing: SourceListing, *, cache_dir: str | Path | None =
         cache_name = f"probe_cache.shard-{shard[0]}-of-{shard[1]}.jsonl"
     cache = ProbeCache(directory / cache_name)
     files = [f for entry in entries for f in entry.files]
-    probe = None if verify_backends is None else partial(probe_one, backends=tuple(verify_backends))
+    probe = None
+    if verify_backends is not None or full_probe:
+        backends = None if verify_backends is None else tuple(verify_backends)
+        probe = partial(probe_one, backends=backends, force_full=full_probe)
     results = probe_files(files, cache=cache, workers=workers, progress=progress, retry_failed=retry_failed,
                           probe=probe, timeout_s=timeout_s)
     records = table_builder()

@@ -45,8 +45,9 @@ _FLUSH_SECONDS = 5.0
 _MAX_CHUNK = 16  # files per task at most
 
 
-def probe_one(path: str, backends: Sequence[str] | None = None) -> ProbeOutcome:
-    """Probe one file with ``temporal_ssl.io.probe_video`` (verifying seeking for ``backends``, default all).
+def probe_one(path: str, backends: Sequence[str] | None = None, force_full: bool = False) -> ProbeOutcome:
+    """Probe one file with ``temporal_ssl.io.probe_video`` (verifying seeking for ``backends``, default all;
+    ``force_full`` decodes every frame even where the packets would do).
 
     Runs inside a worker process.
     A ``VideoDecodeError`` is the expected failure. Any other exception from a decoder library on a damaged
@@ -55,7 +56,7 @@ def probe_one(path: str, backends: Sequence[str] | None = None) -> ProbeOutcome:
     from temporal_ssl.io import probe_video  # deferred: only workers need the decoders
 
     try:
-        return probe_video(path, backends=backends).to_dict(), None
+        return probe_video(path, backends=backends, force_full=force_full).to_dict(), None
     except VideoDecodeError as error:
         return None, str(error)
     except Exception as error:  # noqa: BLE001 - see docstring: a damaged file must not end the build
