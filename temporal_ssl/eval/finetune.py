@@ -256,9 +256,34 @@ def run_finetune(
         checkpoint_config=checkpoint_config,
         resume=resume,
     )
-    logits = extract_features(
-        [classifier_request("logits", trained.model)],
+    logits, metrics = score_classifier(
+        trained.model,
         test_records,
+        config=config,
+        extraction=extraction,
+        num_classes=num_classes,
+        class_names=class_names,
+        device=device,
+        output_dir=output_dir,
+    )
+    return FinetuneResult(trained, metrics, logits)
+
+
+def score_classifier(
+    model: PretextModel,
+    records: Sequence[VideoRecord],
+    *,
+    config: FinetuneConfig,
+    extraction: ExtractionConfig,
+    num_classes: int,
+    class_names: Sequence[str] = (),
+    device: torch.device | str = "cpu",
+    output_dir: str | Path | None = None,
+) -> tuple[FeatureSet, ClassificationMetrics]:
+    """Score every one of ``config.test_views`` of ``records``: the per-view logits and the metrics."""
+    logits = extract_features(
+        [classifier_request("logits", model)],
+        records,
         config.test_views,
         extraction=extraction,
         device=device,
@@ -268,4 +293,4 @@ def run_finetune(
     metrics = classification_metrics(
         logits.features, logits.labels, num_classes=num_classes, class_names=class_names
     )
-    return FinetuneResult(trained, metrics, logits)
+    return logits, metrics
