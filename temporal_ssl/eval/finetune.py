@@ -32,6 +32,7 @@ from temporal_ssl.engine.run import run_training
 from temporal_ssl.engine.signals import TrainingStopped
 from temporal_ssl.engine.train_config import TrainConfig
 from temporal_ssl.eval.config import ExtractionConfig, FinetuneConfig
+from temporal_ssl.eval.encoders import weights_sha256
 from temporal_ssl.eval.features import FeatureRequest, FeatureSet, extract_features
 from temporal_ssl.eval.metrics import ClassificationMetrics, classification_metrics
 from temporal_ssl.losses.cross_entropy import CrossEntropyLoss
@@ -152,7 +153,8 @@ def train_classifier(
             a resume refuses a checkpoint whose ``model`` differs).
         resume: ``"auto"`` (the default) continues from the latest checkpoint of ``output_dir`` if there is
             one, so running the same evaluation again continues a stopped fine-tune or reuses a finished one
-            (a checkpoint whose ``model`` or ``finetune`` settings differ is refused); ``None`` starts afresh
+            (a checkpoint whose ``model``, ``finetune`` settings or starting weights differ is refused);
+            ``None`` starts afresh
             (refused where ``output_dir`` already holds checkpoints); or a checkpoint path.
 
     Raises:
@@ -161,6 +163,7 @@ def train_classifier(
     device = torch.device(device)
     ctx = current_context(device)
     started = time.perf_counter()
+    start = weights_sha256(encoder)  # a re-run from other weights must not continue this fine-tune
     model = build_classifier(encoder, num_classes, head_dropout=config.head_dropout, seed=seed).to(device)
     frozen = (model.encoder,) if config.backbone_lr_scale == 0 else ()
     pretext = LabeledClips(
@@ -190,7 +193,7 @@ def train_classifier(
             ctx=ctx,
             train=finetune_train_settings(config, seed=seed, device=device),
             optim=config.optim,
-            config={**(checkpoint_config or {}), "finetune": to_dict(config)},
+            config={**(checkpoint_config or {}), "finetune": {**to_dict(config), "initial_weights": start}},
             output_dir=folder,
             resume_from=resume_from,
             run_name="finetune",
