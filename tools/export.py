@@ -1,4 +1,4 @@
-"""Export an encoder's weights (see ``temporal_ssl.cli.export``): ``python tools/export.py CKPT --out FILE``."""
+"""Export an encoder's weights: ``python tools/export.py CKPT --out FILE`` (``temporal_ssl.cli.export``)."""
 
 from temporal_ssl.cli.export import main
 

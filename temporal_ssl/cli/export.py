@@ -33,7 +33,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="torchvision (r3d_18, r2plus1d_18, r3d_10, resnet18_2d), native, or a released "
                              "layout the encoder has (vcop, pyslowfast, pytorchvideo); default: torchvision")
     parser.add_argument("--out", type=Path, required=True, help="the state-dict file to write")
-    parser.add_argument("--encoder", help="the encoder's name, when the checkpoint does not say (e.g. r3d_18)")
+    parser.add_argument("--encoder", help="the encoder's name when the checkpoint does not say (e.g. r3d_18)")
     parser.add_argument("--plugin", action="append", default=[], metavar="MODULE",
                         help="a module registering an encoder of your own")
     return parser.parse_args(argv)

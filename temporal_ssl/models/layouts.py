@@ -5,16 +5,16 @@ another code base (``None`` when that format has no such tensor), and says which
 to parts we do not keep (classifier heads). Loading inverts the map over the model's own keys; exporting
 applies it. Formats per encoder:
 
-===============================  ===============================================================================
+===============================  ============================================================================
 encoder                          formats besides ``native``
-===============================  ===============================================================================
+===============================  ============================================================================
 ``r3d_18``, ``r2plus1d_18``      ``torchvision`` (``torchvision.models.video.r3d_18`` / ``r2plus1d_18``)
 ``r3d_10``                       ``torchvision`` (``VideoResNet`` with one block per stage), ``vcop``
 ``r2plus1d_10``                  ``vcop`` (VCOP's widths differ from torchvision's: no torchvision format)
 ``c3d``                          ``vcop``
 ``resnet18_2d``                  ``torchvision`` (``torchvision.models.resnet18``)
 ``slow_r50``, ``r3d_50``         ``pyslowfast`` (PySlowFast ``ResNet``/``ContrastiveModel``), ``pytorchvideo``
-===============================  ===============================================================================
+===============================  ============================================================================
 """
 
 from __future__ import annotations
@@ -65,7 +65,8 @@ def _vcop_block(stage: str, block: str) -> str:
     return f"conv{int(stage) + 1}." + ("block1" if index == 0 else f"blocks.{index - 1}")
 
 
-_VCOP_UNITS = {"conv1": ("conv1", "bn1"), "conv2": ("conv2", "bn2"), "downsample": ("downsampleconv", "downsamplebn")}
+_VCOP_UNITS = {"conv1": ("conv1", "bn1"), "conv2": ("conv2", "bn2"),
+               "downsample": ("downsampleconv", "downsamplebn")}
 
 
 def _vcop_resnet(conv_parts: dict[str, str], stem_parts: dict[str, str], stem_bn: str) -> Layout:
@@ -96,9 +97,9 @@ _FACTORISED = {"0": "spatial_conv", "1": "bn", "3": "temporal_conv"}
 _VCOP_R2PLUS1D = _vcop_resnet({f"0.{k}": v for k, v in _FACTORISED.items()}, _FACTORISED, "4")
 _VCOP_C3D = Layout("vcop", [(r"((conv|bn)\d[ab]?\..*)", lambda m: m[1])], ignored=[r"linear\..*"])
 
-_SLOWFAST_UNITS = {"conv_a": "branch2.a", "bn_a": "branch2.a_bn", "conv_b": "branch2.b", "bn_b": "branch2.b_bn",
-                   "conv_c": "branch2.c", "bn_c": "branch2.c_bn", "shortcut.0": "branch1",
-                   "shortcut.1": "branch1_bn"}
+_SLOWFAST_UNITS = {"conv_a": "branch2.a", "bn_a": "branch2.a_bn", "conv_b": "branch2.b",
+                   "bn_b": "branch2.b_bn", "conv_c": "branch2.c", "bn_c": "branch2.c_bn",
+                   "shortcut.0": "branch1", "shortcut.1": "branch1_bn"}
 _PYSLOWFAST = Layout("pyslowfast", [
     (r"stem\.0\.(.*)", lambda m: f"s1.pathway0_stem.conv.{m[1]}"),
     (r"stem\.1\.(.*)", lambda m: f"s1.pathway0_stem.bn.{m[1]}"),

@@ -1,7 +1,7 @@
-"""Weights in and out of an encoder: this package's checkpoints, torchvision, and the papers' released layouts.
+"""Weights in and out of an encoder: this package's checkpoints, torchvision, the papers' released layouts.
 
-:func:`load_weights` fills an encoder from a checkpoint of this package, a plain state dict, or a file saved by
-another code base whose key layout :mod:`temporal_ssl.models.layouts` knows (torchvision, VCOP, PySlowFast,
+:func:`load_weights` fills an encoder from a checkpoint of this package, a plain state dict, or a file saved
+by another code base whose key layout :mod:`temporal_ssl.models.layouts` knows (torchvision, VCOP, PySlowFast,
 pytorchvideo). The layout and the key prefix (``module.``, ``backbone.``, ``encoder.`` ...) are detected from
 the keys; classifier heads of the foreign format are skipped; anything else that does not fit fails with the
 detected format and the missing and unexpected keys. :func:`export_encoder` writes an encoder's weights in one
@@ -35,7 +35,8 @@ WeightsSource = str | Path | Mapping[str, Any]
 @dataclass(frozen=True)
 class WeightsMeta:
     """What the weights expect of a clip: per-channel ``mean``/``std`` of values in [0, 1] (``None``: not
-    normalised), ``frames`` per clip, and the ``input_size`` ``[H, W]`` they were trained at (``None``: unknown)."""
+    normalised), ``frames`` per clip, and the ``input_size`` ``[H, W]`` they were trained at (``None``:
+    unknown)."""
 
     mean: tuple[float, ...] | None = None
     std: tuple[float, ...] | None = None
@@ -177,7 +178,7 @@ def weights_meta(checkpoint: WeightsSource) -> WeightsMeta | None:
 
 def sidecar(encoder: str, encoder_options: Mapping[str, Any], format: str, meta: WeightsMeta | None
             ) -> dict[str, Any]:
-    """The ``FILE.json`` written beside exported weights: the architecture, the format and :class:`WeightsMeta`."""
+    """The ``FILE.json`` beside exported weights: the architecture, the format and :class:`WeightsMeta`."""
     return {"encoder": encoder, "encoder_options": dict(encoder_options), "format": format,
             **(meta or WeightsMeta()).to_json()}
 
@@ -192,7 +193,7 @@ def _layout(name: str, format: str) -> Layout:
 
 def _best_fit(own: Mapping[str, torch.Tensor], tensors: Mapping[str, torch.Tensor], name: str, where: str
               ) -> tuple[Layout, str, dict[str, torch.Tensor], list[str], list[str]]:
-    """The (layout, prefix) under which the most of the encoder's keys are found, with what fits and what not."""
+    """The (layout, prefix) under which most of the encoder's keys are found, with what fits and what not."""
     best: tuple[int, Layout, str] | None = None
     for layout in layouts_for(name):
         expected = {layout.foreign_key(k): k for k in own}

@@ -1,10 +1,10 @@
 """C3D as VCOP trains it: eight 3×3×3 convolutions, batch norm after each, global average pooling.
 
-Tran et al., "Learning Spatiotemporal Features with 3D Convolutional Networks", ICCV 2015, with the two changes
-Xu et al. (VCOP, CVPR 2019) made: batch norm after every convolution, and ``pool5`` replaced by a global
-average pool (so any clip size works and the feature is 512-d; the fc6/fc7 layers are gone). Layer names
-follow the paper (``conv1``, ``conv2``, ``conv3a`` ... ``conv5b``). Pooling: 1×2×2 after conv1, 2×2×2 after
-conv2, conv3b and conv4b, so a ``16×112×112`` clip ends as a ``[512, 2, 7, 7]`` map.
+Tran et al., "Learning Spatiotemporal Features with 3D Convolutional Networks", ICCV 2015, with the two
+changes Xu et al. (VCOP, CVPR 2019) made: batch norm after every convolution, and ``pool5`` replaced by a
+global average pool (so any clip size works and the feature is 512-d; the fc6/fc7 layers are gone). Layer
+names follow the paper (``conv1``, ``conv2``, ``conv3a`` ... ``conv5b``). Pooling: 1×2×2 after conv1,
+2×2×2 after conv2, conv3b and conv4b, so a ``16×112×112`` clip ends as a ``[512, 2, 7, 7]`` map.
 """
 
 from __future__ import annotations
