@@ -14,6 +14,7 @@ encoder                          formats besides ``native``
 ``c3d``                          ``vcop``
 ``resnet18_2d``                  ``torchvision`` (``torchvision.models.resnet18``)
 ``slow_r50``, ``r3d_50``         ``pyslowfast`` (PySlowFast ``ResNet``/``ContrastiveModel``), ``pytorchvideo``
+``video_vit_s``, ``video_vit_b``  ``videomae`` (built with VideoMAE's options, see ``encoders.video_vit``)
 ===============================  ============================================================================
 """
 
@@ -23,7 +24,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import torch
+
 Rule = tuple[str, Callable[[re.Match[str]], str]]
+Tensors = dict[str, torch.Tensor]
 
 
 @dataclass(frozen=True)
@@ -35,11 +39,15 @@ class Layout:
         rules: ``(pattern, replacement)`` pairs tried in order on each of our keys; the first pattern that
             matches the whole key gives the foreign key. A key no rule matches has no place in the format.
         ignored: patterns of foreign keys outside the encoder (classifiers, heads), skipped when loading.
+        read: reshapes a foreign file's tensors where they are not one-to-one with ours, before renaming.
+        write: the inverse of ``read``, after renaming (raises ``ValueError`` when a value has no place).
     """
 
     name: str
     rules: Sequence[Rule]
     ignored: Sequence[str] = ()
+    read: Callable[[Tensors], Tensors] | None = None
+    write: Callable[[Tensors], Tensors] | None = None
 
     def foreign_key(self, key: str) -> str | None:
         """The name of our tensor ``key`` in this format, or ``None`` when the format cannot hold it."""
@@ -117,6 +125,32 @@ _PYTORCHVIDEO = Layout("pytorchvideo", [
      lambda m: f"blocks.{int(m[1]) + 1}.res_blocks.{m[2]}.{_PTV_UNITS[m[3]]}.{m[4]}"),
 ], ignored=[r"blocks\.5\..*"])
 
+def _join_query_value_biases(tensors: Tensors) -> Tensors:
+    """VideoMAE's ``attn.q_bias`` and ``attn.v_bias`` as one ``attn.qkv.bias`` with a zero key bias."""
+    joined = dict(tensors)
+    for key in tensors:
+        if key.endswith("attn.q_bias") and f"{key[:-6]}v_bias" in tensors:
+            query, value = joined.pop(key), joined.pop(f"{key[:-6]}v_bias")
+            joined[f"{key[:-6]}qkv.bias"] = torch.cat([query, torch.zeros_like(query), value])
+    return joined
+
+
+def _split_query_value_biases(tensors: Tensors) -> Tensors:
+    """The inverse of :func:`_join_query_value_biases`; VideoMAE has no place for a learned key bias."""
+    split = dict(tensors)
+    for key in tensors:
+        if key.endswith("attn.qkv.bias"):
+            query, key_bias, value = split.pop(key).chunk(3)
+            if key_bias.any():
+                raise ValueError(f"format 'videomae' cannot hold '{key}': VideoMAE has no key bias and this "
+                                 "one is not zero (build the ViT with qkv_bias=False, or export 'native')")
+            split[f"{key[:-8]}q_bias"], split[f"{key[:-8]}v_bias"] = query, value
+    return split
+
+
+_VIDEOMAE = Layout("videomae", [(r"(.*)", lambda m: m[1])], ignored=[r"head\..*"],
+                   read=_join_query_value_biases, write=_split_query_value_biases)
+
 LAYOUTS: dict[str, tuple[Layout, ...]] = {
     "r3d_18": (_TORCHVISION,),
     "r2plus1d_18": (_TORCHVISION,),
@@ -126,6 +160,8 @@ LAYOUTS: dict[str, tuple[Layout, ...]] = {
     "resnet18_2d": (_TORCHVISION,),
     "slow_r50": (_PYSLOWFAST, _PYTORCHVIDEO),
     "r3d_50": (_PYSLOWFAST, _PYTORCHVIDEO),
+    "video_vit_s": (_VIDEOMAE,),
+    "video_vit_b": (_VIDEOMAE,),
 }
 
 

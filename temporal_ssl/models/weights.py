@@ -27,7 +27,7 @@ from temporal_ssl.models import encoders as _encoders  # noqa: F401  (registers 
 from temporal_ssl.models.layouts import Layout, layouts_for
 from temporal_ssl.registry import ENCODERS
 
-_WRAPPERS = ("model_state", "state_dict", "model")  # PySlowFast / pytorchvideo, common trainers, ours
+_WRAPPERS = ("model_state", "state_dict", "model", "module")  # PySlowFast, pytorchvideo, trainers, VideoMAE
 _OPTIONAL = "num_batches_tracked"  # absent from old PyTorch and from converted checkpoints
 WeightsSource = str | Path | Mapping[str, Any]
 
@@ -168,7 +168,7 @@ def export_encoder(checkpoint_or_encoder: WeightsSource | nn.Module, format: str
         if foreign is None:
             raise ValueError(f"format '{format}' cannot hold encoder '{name}': it has no place for '{key}'")
         exported[foreign] = value.detach().clone()
-    return exported
+    return layout.write(exported) if layout.write is not None else exported
 
 
 def weights_meta(checkpoint: WeightsSource) -> WeightsMeta | None:
@@ -194,18 +194,19 @@ def _layout(name: str, format: str) -> Layout:
 def _best_fit(own: Mapping[str, torch.Tensor], tensors: Mapping[str, torch.Tensor], name: str, where: str
               ) -> tuple[Layout, str, dict[str, torch.Tensor], list[str], list[str]]:
     """The (layout, prefix) under which most of the encoder's keys are found, with what fits and what not."""
-    best: tuple[int, Layout, str] | None = None
+    best: tuple[int, Layout, str, Mapping[str, torch.Tensor]] | None = None
     for layout in layouts_for(name):
+        readable = layout.read(dict(tensors)) if layout.read is not None else tensors
         expected = {layout.foreign_key(k): k for k in own}
-        for prefix in _prefixes(tensors, [k for k in expected if k is not None]):
-            found = sum(f"{prefix}{foreign}" in tensors for foreign in expected if foreign is not None)
+        for prefix in _prefixes(readable, [k for k in expected if k is not None]):
+            found = sum(f"{prefix}{foreign}" in readable for foreign in expected if foreign is not None)
             if best is None or found > best[0]:
-                best = (found, layout, prefix)
+                best = (found, layout, prefix, readable)
     if best is None or best[0] == 0:
         formats = ", ".join(layout.name for layout in layouts_for(name))
         raise CheckpointError(f"{where} is in no format encoder '{name}' loads ({formats}): its keys begin "
                               f"{_few(sorted(tensors), 3)}; is it the weights of another architecture?")
-    _, layout, prefix = best
+    _, layout, prefix, tensors = best
     mapped: dict[str, torch.Tensor] = {}
     missing: list[str] = []
     for key in own:
