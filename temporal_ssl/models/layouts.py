@@ -105,25 +105,41 @@ _FACTORISED = {"0": "spatial_conv", "1": "bn", "3": "temporal_conv"}
 _VCOP_R2PLUS1D = _vcop_resnet({f"0.{k}": v for k, v in _FACTORISED.items()}, _FACTORISED, "4")
 _VCOP_C3D = Layout("vcop", [(r"((conv|bn)\d[ab]?\..*)", lambda m: m[1])], ignored=[r"linear\..*"])
 
-_SLOWFAST_UNITS = {"conv_a": "branch2.a", "bn_a": "branch2.a_bn", "conv_b": "branch2.b",
-                   "bn_b": "branch2.b_bn", "conv_c": "branch2.c", "bn_c": "branch2.c_bn",
-                   "shortcut.0": "branch1", "shortcut.1": "branch1_bn"}
-_PYSLOWFAST = Layout("pyslowfast", [
-    (r"stem\.0\.(.*)", lambda m: f"s1.pathway0_stem.conv.{m[1]}"),
-    (r"stem\.1\.(.*)", lambda m: f"s1.pathway0_stem.bn.{m[1]}"),
-    (r"stages\.(\d)\.(\d+)\.(conv_[abc]|bn_[abc]|shortcut\.[01])\.(.*)",
-     lambda m: f"s{int(m[1]) + 2}.pathway0_res{m[2]}.{_SLOWFAST_UNITS[m[3]]}.{m[4]}"),
-], ignored=[r"head\..*"])
 
-_PTV_UNITS = {"conv_a": "branch2.conv_a", "bn_a": "branch2.norm_a", "conv_b": "branch2.conv_b",
-              "bn_b": "branch2.norm_b", "conv_c": "branch2.conv_c", "bn_c": "branch2.norm_c",
-              "shortcut.0": "branch1_conv", "shortcut.1": "branch1_norm"}
-_PYTORCHVIDEO = Layout("pytorchvideo", [
-    (r"stem\.0\.(.*)", lambda m: f"blocks.0.conv.{m[1]}"),
-    (r"stem\.1\.(.*)", lambda m: f"blocks.0.norm.{m[1]}"),
-    (r"stages\.(\d)\.(\d+)\.(conv_[abc]|bn_[abc]|shortcut\.[01])\.(.*)",
-     lambda m: f"blocks.{int(m[1]) + 1}.res_blocks.{m[2]}.{_PTV_UNITS[m[3]]}.{m[4]}"),
-], ignored=[r"blocks\.5\..*"])
+def _bottleneck_resnet(name: str, stem: tuple[str, str], block: Callable[[int, str], str],
+                       units: dict[str, str], ignored: str) -> Layout:
+    """A layout of :class:`~temporal_ssl.models.encoders.bottleneck_resnet.BottleneckResNet3d`.
+
+    Args:
+        name: the format's name.
+        stem: the names of the stem's convolution and of its BN.
+        block: ``(stage index from 0, block index) →`` the block's prefix.
+        units: our unit names (``conv_a`` … ``shortcut.1``) → theirs inside a block.
+        ignored: the pattern of the format's classifier keys.
+    """
+    return Layout(name, [
+        (r"stem\.0\.(.*)", lambda m: f"{stem[0]}.{m[1]}"),
+        (r"stem\.1\.(.*)", lambda m: f"{stem[1]}.{m[1]}"),
+        (r"stages\.(\d)\.(\d+)\.(conv_[abc]|bn_[abc]|shortcut\.[01])\.(.*)",
+         lambda m: f"{block(int(m[1]), m[2])}.{units[m[3]]}.{m[4]}"),
+    ], ignored=[ignored])
+
+
+_PYSLOWFAST = _bottleneck_resnet(
+    "pyslowfast", ("s1.pathway0_stem.conv", "s1.pathway0_stem.bn"),
+    lambda stage, index: f"s{stage + 2}.pathway0_res{index}",
+    {"conv_a": "branch2.a", "bn_a": "branch2.a_bn", "conv_b": "branch2.b",
+     "bn_b": "branch2.b_bn", "conv_c": "branch2.c", "bn_c": "branch2.c_bn", "shortcut.0": "branch1",
+     "shortcut.1": "branch1_bn"},
+    r"head\..*")
+_PYTORCHVIDEO = _bottleneck_resnet(
+    "pytorchvideo", ("blocks.0.conv", "blocks.0.norm"),
+    lambda stage, index: f"blocks.{stage + 1}.res_blocks.{index}",
+    {"conv_a": "branch2.conv_a", "bn_a": "branch2.norm_a", "conv_b": "branch2.conv_b",
+     "bn_b": "branch2.norm_b", "conv_c": "branch2.conv_c", "bn_c": "branch2.norm_c",
+     "shortcut.0": "branch1_conv", "shortcut.1": "branch1_norm"},
+    r"blocks\.5\..*")
+
 
 def _join_query_value_biases(tensors: Tensors) -> Tensors:
     """VideoMAE's ``attn.q_bias`` and ``attn.v_bias`` as one ``attn.qkv.bias`` with a zero key bias."""

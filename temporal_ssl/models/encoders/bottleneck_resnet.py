@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from temporal_ssl.models.encoders.contract import check_video_input
+from temporal_ssl.models.encoders.contract import MeanPooledEncoder, check_video_input
 from temporal_ssl.registry import ENCODERS
 
 _DEPTHS = {50: (3, 4, 6, 3)}
@@ -63,7 +63,7 @@ class Bottleneck3d(nn.Module):
         return self.relu(y + (x if self.shortcut is None else self.shortcut(x)))
 
 
-class BottleneckResNet3d(nn.Module):
+class BottleneckResNet3d(MeanPooledEncoder):
     """A bottleneck 3D ResNet without classifier: ``[B, C, T, H, W] → [B, 2048]``.
 
     Args:
@@ -122,14 +122,6 @@ class BottleneckResNet3d(nn.Module):
         for stage in self.stages:
             x = stage(x)
         return x
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """Globally average-pooled ``[B, 2048]`` features."""
-        return self.forward_feature_map(x).mean(dim=(2, 3, 4))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Same as :meth:`forward_features`."""
-        return self.forward_features(x)
 
 
 @ENCODERS.register("slow_r50")
