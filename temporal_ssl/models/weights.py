@@ -58,12 +58,13 @@ class WeightsMeta:
 @dataclass(frozen=True)
 class LoadedWeights:
     """What :func:`read_weights` found: the tensors, the encoder they were saved with (when the file says),
-    its options, and the metadata."""
+    its options, the metadata, and the training config of a checkpoint of this package (else ``{}``)."""
 
     tensors: dict[str, torch.Tensor]
     encoder: str | None
     encoder_options: dict[str, Any]
     meta: WeightsMeta | None
+    config: dict[str, Any]
 
 
 def read_weights(source: WeightsSource) -> LoadedWeights:
@@ -75,9 +76,9 @@ def read_weights(source: WeightsSource) -> LoadedWeights:
     """
     where = _describe(source)
     state = _read(Path(source)) if isinstance(source, str | Path) else source
-    encoder, options, meta = None, {}, None
+    encoder, options, meta, config = None, {}, None, {}
     if "format_version" in state and isinstance(state.get("model"), Mapping):  # a training checkpoint
-        config = state.get("config") or {}
+        config = dict(state.get("config") or {})
         model = config.get("model") or {}
         encoder, options, meta = model.get("encoder"), dict(model.get("encoder_options") or {}), _meta(config)
     elif isinstance(source, str | Path):
@@ -93,7 +94,7 @@ def read_weights(source: WeightsSource) -> LoadedWeights:
     tensors = {k: v for k, v in state.items() if isinstance(v, torch.Tensor)}
     if not tensors:
         raise CheckpointError(f"{where} holds no tensors; pass a checkpoint or a state dict")
-    return LoadedWeights(tensors, encoder, options, meta)
+    return LoadedWeights(tensors, encoder, options, meta, config)
 
 
 def load_weights(encoder: nn.Module, name: str, source: WeightsSource) -> Layout:
