@@ -84,7 +84,11 @@ def read_weights(source: WeightsSource) -> LoadedWeights:
     elif isinstance(source, str | Path):
         sidecar = Path(f"{source}.json")
         if sidecar.is_file():
-            data = json.loads(sidecar.read_text())
+            try:
+                data = json.loads(sidecar.read_text())
+            except (OSError, ValueError) as error:
+                raise CheckpointError(f"'{sidecar}' beside the weights cannot be read as JSON ({error}); "
+                                      "rewrite it with tssl export or delete it") from None
             encoder, options = data.get("encoder"), dict(data.get("encoder_options") or {})
             meta = WeightsMeta.from_json(data)
     for key in _WRAPPERS:

@@ -144,3 +144,11 @@ def test_export_command_errors_name_the_cause(tmp_path: Path, capsys: pytest.Cap
     assert not out.exists()
     assert export_main([str(tmp_path / "missing.pt"), "--out", str(out)]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_a_broken_sidecar_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "weights.pt"
+    torch.save(dict(encoder("r3d_10").state_dict()), path)
+    Path(f"{path}.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match=re.escape(f"'{path}.json' beside the weights cannot be read")):
+        temporal_ssl.build_encoder("r3d_10", weights=path)
