@@ -152,3 +152,13 @@ def test_a_broken_sidecar_is_named(tmp_path: Path) -> None:
     Path(f"{path}.json").write_text("{not json")
     with pytest.raises(CheckpointError, match=re.escape(f"'{path}.json' beside the weights cannot be read")):
         temporal_ssl.build_encoder("r3d_10", weights=path)
+
+
+def test_torchvision_resnet18_weights_fill_the_frame_encoder() -> None:
+    reference = randomise_batch_norm(torchvision.models.resnet18()).eval()
+    ours = temporal_ssl.build_encoder("resnet18_2d", weights=reference.state_dict()).eval()
+    reference.fc = nn.Identity()
+    frames = torch.randn(2, 3, 3, 64, 64)
+    with torch.no_grad():
+        per_frame = torch.stack([reference(frames[:, :, t]) for t in range(3)], dim=1)  # [B, T, 512]
+        torch.testing.assert_close(ours(frames), per_frame.mean(dim=1), rtol=1e-5, atol=1e-6)
