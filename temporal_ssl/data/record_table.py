@@ -1,8 +1,8 @@
 """``RecordTable``: the records of a corpus as columns of numpy arrays, memory-mapped from one index file.
 
-A list of ``VideoRecord`` objects costs about 17 KB of Python objects per ten-second video (its frame table
-and motion profile are tuples of floats), and DataLoader workers that touch such a list copy it page by page
-as reference counts change. A table keeps the same information in flat arrays: one row per record, one row
+A list of ``VideoRecord`` objects holds every frame table and motion profile as tuples of Python floats, many
+times the size of the numbers themselves, and DataLoader workers that touch such a list copy it page by page
+as reference counts change (``benchmarks/index_scale.py`` measures both designs). A table keeps the same information in flat arrays: one row per record, one row
 per video file (*stream*; a multi-camera scene has one per camera), and the variable-length parts (frame-table
 runs, keyframes, motion profiles, paths) concatenated with offsets. Loading maps the file read-only, so it
 takes milliseconds whatever the corpus size, pages are read when a sample needs them and are shared by every

@@ -1,6 +1,7 @@
 """The cheap probe: a frame table read from the demuxer, and decoding only where it must be confirmed.
 
-Reading every packet's pts, size and keyframe flag costs a few percent of decoding the file. Where one packet
+Reading every packet's pts, size and keyframe flag costs a small fraction of decoding the file
+(``benchmarks/index_scale.py`` measures it). Where one packet
 is one frame, that is the frame table: the sorted pts are the frames in display order, the keyframe packets
 are where decoding can start. The scan vouches for a file only when it can tell that holds:
 
