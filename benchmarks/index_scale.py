@@ -1,5 +1,5 @@
-"""Corpus scale: what probing a file costs against demuxing and decoding it, how fast a corpus is indexed with 2
-workers, and what a large index costs to store, load and share with DataLoader workers.
+"""Corpus scale: what probing a file costs against demuxing and decoding it, how fast a corpus is indexed
+with 2 workers, and what a large index costs to store, load and share with DataLoader workers.
 
     python -m benchmarks.index_scale --videos DIR                      # probe figures on DIR's videos
     python -m benchmarks.index_scale --records 100000 1000000          # index figures on generated records
@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import gc
 import multiprocessing
-import os
 import statistics
 import sys
 import tempfile
@@ -102,7 +101,8 @@ def probe_figures(files: list[str], full_probe: bool) -> None:
     print(f"  {'step':28s} {'median ms/file':>15s} {'vs full decode':>15s}")
     for name, seconds in medians.items():
         print(f"  {name:28s} {seconds * 1e3:15.1f} {seconds / base:14.2f}x")
-    print(f"  probe_video used the packets for {kinds['packets']} files and decoded {kinds['full decode']} fully")
+    print(f"  probe_video used the packets for {kinds['packets']} files and decoded "
+          f"{kinds['full decode']} fully")
 
 
 def _decode_one(path: str) -> float:
@@ -143,8 +143,9 @@ def generated_records(start: int, count: int, frames: int, rng: np.random.Genera
 
 
 def generated_table(count: int, frames: int) -> RecordTable:
-    """The columns of ``count`` such records built at once: the first record comes from the table builder (so
-    the schema is the package's), the others repeat its columns with their own ids, paths, labels and motion."""
+    """The columns of ``count`` such records built at once: the first record comes from the table builder
+    (so the schema is the package's), the others repeat its columns with their own ids, paths, labels and
+    motion."""
     rng = np.random.default_rng(0)
     template = generated_records(0, 1, frames, rng)
     arrays = {}
@@ -269,15 +270,19 @@ def index_figures(count: int, frames: int, folder: Path, compare_jsonl: bool) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--videos", type=Path, help="folder of videos for the probe figures")
-    parser.add_argument("--max-files", type=int, default=96, help="videos used at most (default: %(default)s)")
-    parser.add_argument("--full-probe", action="store_true", help="also time the full sequential-decode probe")
+    parser.add_argument("--max-files", type=int, default=96,
+                        help="videos used at most (default: %(default)s)")
+    parser.add_argument("--full-probe", action="store_true",
+                        help="also time the full sequential-decode probe")
     parser.add_argument("--records", type=int, nargs="*", default=[], help="generated index sizes")
     parser.add_argument("--frames", type=int, default=300, help="frames per generated record")
     parser.add_argument("--compare-jsonl", action="store_true",
                         help="also load the JSON-lines form into a list (sizes up to 100,000)")
-    parser.add_argument("--work-dir", type=Path, help="where generated indexes go (default: a temporary folder)")
+    parser.add_argument("--work-dir", type=Path,
+                        help="where generated indexes go (default: a temporary folder)")
     args = parser.parse_args(argv)
     if args.videos is not None:
         files = sorted(str(p) for p in args.videos.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES)

@@ -22,9 +22,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from temporal_ssl.data.index import VideoIndex
 import numpy as np
 
+from temporal_ssl.data.index import VideoIndex
 from temporal_ssl.data.probe_cache import ProbeCache
 from temporal_ssl.data.probe_pool import DEFAULT_TIMEOUT_S, probe_files, probe_one
 from temporal_ssl.data.quarantine import QuarantinedVideo, write_jsonl
@@ -111,15 +111,16 @@ def index_from_listing(listing: SourceListing, *, cache_dir: str | Path | None =
     if verify_backends is not None or full_probe:
         backends = None if verify_backends is None else tuple(verify_backends)
         probe = partial(probe_one, backends=backends, force_full=full_probe)
-    results = probe_files(files, cache=cache, workers=workers, progress=progress, retry_failed=retry_failed,
-                          probe=probe, timeout_s=timeout_s)
+    failures = probe_files(files, cache=cache, workers=workers, progress=progress, retry_failed=retry_failed,
+                           probe=probe, timeout_s=timeout_s, keep=False)  # successes stay in the cache
     records = table_builder()
     quarantined: list[QuarantinedVideo] = []
     for entry in entries:
-        probed = [results[f].metadata for f in entry.files]
+        results = {f: failures.get(f) or cache.latest(f) for f in entry.files}
+        probed = [results[f].metadata for f in entry.files]  # type: ignore[union-attr]
         streams = [m for m in probed if m is not None]
         if len(streams) < len(probed):
-            reasons = [str(results[f].error) for f in entry.files if results[f].metadata is None]
+            reasons = [str(results[f].error) for f in entry.files if results[f].metadata is None]  # type: ignore[union-attr]
             quarantined.append(QuarantinedVideo(entry.path, "; ".join(reasons)))
             continue
         cameras: tuple[CameraStream, ...] = ()

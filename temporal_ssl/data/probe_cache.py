@@ -52,8 +52,9 @@ class ProbeCache:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        # path -> (size, mtime_ns, the JSON line): a line is a few KB, its parsed form several times more.
-        self._raw: dict[str, tuple[int, int, str]] = {}
+        # path -> (size, mtime_ns, failed, the JSON line): a line is a few KB, its parsed form several
+        # times more.
+        self._raw: dict[str, tuple[int, int, bool, str]] = {}
         self._num_lines = 0
         self._load()
 
@@ -62,10 +63,24 @@ class ProbeCache:
 
     def lookup(self, path: str, file_size: int, mtime_ns: int) -> ProbeResult | None:
         """The cached result for this exact file version, or ``None`` (never probed, or changed since)."""
+        if self.outcome(path, file_size, mtime_ns) is None:
+            return None
+        return self.latest(path)
+
+    def outcome(self, path: str, file_size: int, mtime_ns: int) -> str | None:
+        """``"ok"`` or ``"failed"`` for this exact file version, without reading the result; else ``None``."""
         entry = self._raw.get(path)
         if entry is None or entry[0] != file_size or entry[1] != mtime_ns:
             return None
-        raw = json.loads(entry[2])
+        return "failed" if entry[2] else "ok"
+
+    def latest(self, path: str) -> ProbeResult | None:
+        """The newest result cached for ``path`` (any file version), or ``None``."""
+        entry = self._raw.get(path)
+        if entry is None:
+            return None
+        raw = json.loads(entry[3])
+        file_size, mtime_ns = entry[0], entry[1]
         metadata = raw.get("metadata")
         return ProbeResult(path, file_size, mtime_ns,
                            None if metadata is None else VideoMetadata.from_dict(metadata), raw.get("error"))
@@ -75,7 +90,7 @@ class ProbeCache:
         lines = []
         for result in results:
             line = json.dumps(result.to_dict(), separators=(",", ":"))
-            self._raw[result.path] = (result.file_size, result.mtime_ns, line)
+            self._raw[result.path] = (result.file_size, result.mtime_ns, result.metadata is None, line)
             lines.append(line)
         if not lines:
             return
@@ -95,7 +110,7 @@ class ProbeCache:
         tmp = self.path.with_name(self.path.name + ".tmp")
         with open(tmp, "w", encoding="utf-8") as handle:
             handle.write(json.dumps({"temporal_ssl_probe_cache": CACHE_VERSION}) + "\n")
-            for _, _, line in self._raw.values():
+            for *_, line in self._raw.values():
                 handle.write(line + "\n")
         os.replace(tmp, self.path)
         self._num_lines = len(self._raw) + 1
@@ -116,7 +131,8 @@ class ProbeCache:
         for number, line in enumerate(lines[1:], start=2):
             try:
                 raw = json.loads(line)
-                self._raw[raw["path"]] = (int(raw["file_size"]), int(raw["mtime_ns"]), line)
+                self._raw[raw["path"]] = (int(raw["file_size"]), int(raw["mtime_ns"]),
+                                          raw.get("metadata") is None, line)
             except (json.JSONDecodeError, KeyError, TypeError, ValueError):
                 # An interrupted build can leave a torn last line; anything else is damage worth a warning.
                 level = logging.DEBUG if number == len(lines) else logging.WARNING

@@ -66,7 +66,7 @@ def probe_one(path: str, backends: Sequence[str] | None = None, force_full: bool
 def probe_files(paths: Sequence[str], *, cache: ProbeCache | None = None, workers: int | None = None,
                 progress: bool = True, retry_failed: bool = False,
                 probe: Callable[[str], ProbeOutcome] | None = None,
-                timeout_s: float | None = DEFAULT_TIMEOUT_S) -> dict[str, ProbeResult]:
+                timeout_s: float | None = DEFAULT_TIMEOUT_S, keep: bool = True) -> dict[str, ProbeResult]:
     """Probe results for every path, from the cache where the file is unchanged, else by probing it.
 
     Args:
@@ -79,8 +79,13 @@ def probe_files(paths: Sequence[str], *, cache: ProbeCache | None = None, worker
             worker processes can import it).
         timeout_s: seconds a file may take before it is stopped and quarantined as hanging (``None``: no
             limit). Probing in this process (``workers <= 1``) has no watchdog.
+        keep: return every result; ``False`` returns only failures and leaves the successes in ``cache``
+            (``cache.latest(path)``), so a corpus of a million files is never held in memory as objects.
     """
+    if not keep and cache is None:
+        raise ValueError("probe_files(keep=False) needs a cache to leave the results in")
     results: dict[str, ProbeResult] = {}
+    answered = 0
     pending: list[_Item] = []
     for path in dict.fromkeys(paths):
         try:
@@ -88,20 +93,23 @@ def probe_files(paths: Sequence[str], *, cache: ProbeCache | None = None, worker
         except OSError as error:
             results[path] = ProbeResult(path, -1, -1, None, f"cannot read '{path}': {error.strerror}")
             continue
-        cached = None if cache is None else cache.lookup(path, stat.st_size, stat.st_mtime_ns)
-        if cached is not None and not (retry_failed and cached.error is not None):
-            results[path] = cached
-        else:
+        outcome = None if cache is None else cache.outcome(path, stat.st_size, stat.st_mtime_ns)
+        if outcome is None or (retry_failed and outcome == "failed"):
             pending.append((path, stat.st_size, stat.st_mtime_ns))
+            continue
+        answered += 1
+        if keep or outcome == "failed":
+            results[path] = cache.latest(path)  # type: ignore[union-attr, assignment]
     if pending:
-        logger.info("probing %d of %d files (%d from the cache)", len(pending), len(results) + len(pending),
-                    len(results))
-        results.update(_probe_pending(pending, cache, workers or usable_cpus(), progress,
-                                      probe or probe_one, timeout_s))
+        logger.info("probing %d of %d files (%d from the cache)", len(pending), answered + len(pending),
+                    answered)
+        probed = _probe_pending(pending, cache, workers or usable_cpus(), progress, probe or probe_one,
+                                timeout_s)
+        results.update(probed if keep else {p: r for p, r in probed.items() if r.metadata is None})
         if cache is not None:
             cache.compact()
     else:
-        logger.info("all %d files answered by the probe cache", len(results))
+        logger.info("all %d files answered by the probe cache", answered)
     return results
 
 

@@ -2,9 +2,10 @@
 
 A list of ``VideoRecord`` objects holds every frame table and motion profile as tuples of Python floats, many
 times the size of the numbers themselves, and DataLoader workers that touch such a list copy it page by page
-as reference counts change (``benchmarks/index_scale.py`` measures both designs). A table keeps the same information in flat arrays: one row per record, one row
-per video file (*stream*; a multi-camera scene has one per camera), and the variable-length parts (frame-table
-runs, keyframes, motion profiles, paths) concatenated with offsets. Loading maps the file read-only, so it
+as reference counts change (``benchmarks/index_scale.py`` measures both designs). A table keeps the same
+information in flat arrays: one row per record, one row per video file (*stream*; a multi-camera scene has one
+per camera), and the variable-length parts (frame-table runs, keyframes, motion profiles, paths) concatenated
+with offsets. Loading maps the file read-only, so it
 takes milliseconds whatever the corpus size, pages are read when a sample needs them and are shared by every
 process that maps the file, and ``table[i]`` builds the one ``VideoRecord`` a sample needs.
 
@@ -93,7 +94,7 @@ class RecordTable(Sequence[VideoRecord]):
         return cls(arrays, header["vocab"], path=path, header=header)
 
     def save(self, path: str | Path, extra: dict[str, Any] | None = None) -> Path:
-        """Write the table (only the rows of a view) to ``path`` atomically; ``extra`` goes into the header."""
+        """Write the table (only a view's rows) to ``path`` atomically; ``extra`` goes into the header."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         arrays = self.compacted()._a
@@ -324,8 +325,8 @@ def _gather_segments(data: np.ndarray, offsets: np.ndarray, ids: np.ndarray) -> 
 def _gather(a: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]:
     """Compact columns holding the records at ``rows`` (their streams and variable-length parts too)."""
     rows = np.asarray(rows, dtype=np.int64)
-    out = {k: np.asarray(v[rows]) for k, v in a.items() if k.startswith("rec_") and not k.startswith("rec_ann")
-           and k != "rec_stream"}
+    out = {k: np.asarray(v[rows]) for k, v in a.items()
+           if k.startswith("rec_") and not k.startswith("rec_ann") and k != "rec_stream"}
     counts = np.maximum(a["rec_cameras"][rows].astype(np.int64), 1)
     streams = _ranges(a["rec_stream"][rows], counts)
     out["rec_stream"] = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64) if len(rows) else \
@@ -394,7 +395,8 @@ class TableBuilder:
         rec = self.rec
         rec["rec_index"].append(record.index)
         rec["rec_label"].append(-1 if record.label is None else record.label)
-        rec["rec_class"].append(-1 if record.class_name is None else self.code("class_name", record.class_name))
+        rec["rec_class"].append(-1 if record.class_name is None
+                                else self.code("class_name", record.class_name))
         rec["rec_split"].append(-1 if record.split is None else self.code("split", record.split))
         rec["rec_stream"].append(len(self.paths))
         rec["rec_cameras"].append(len(record.cameras))
@@ -436,7 +438,8 @@ class TableBuilder:
                   "st_rotation": np.int16, "st_file_size": np.int64, "st_mtime_ns": np.int64,
                   "st_offset": np.float64, "st_has_table": np.bool_, "st_time_base": np.float64,
                   "st_pts_dec": np.bool_, "st_seek": np.uint8, "st_has_motion": np.bool_}
-        arrays = {k: np.array(v, dtype=dtypes[k]) for k, v in {**self.rec, **self.st}.items() if k in dtypes}
+        arrays: dict[str, np.ndarray] = {k: np.array(v, dtype=dtypes[k])
+                                         for k, v in {**self.rec, **self.st}.items() if k in dtypes}
         arrays["rec_split"] = splits
         arrays["rec_ann_bytes"], arrays["rec_ann_off"] = _pack_bytes(self.ann)
         arrays["st_path_bytes"], arrays["st_path_off"] = _pack_bytes(self.paths)

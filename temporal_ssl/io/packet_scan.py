@@ -60,7 +60,8 @@ class PacketScan:
     time_base: Fraction | None
 
 
-def scan_packets(path: str, rotation_of: Callable[[av.VideoFrame], int], keep_checks: bool) -> PacketScan | None:
+def scan_packets(path: str, rotation_of: Callable[[av.VideoFrame], int],
+                 keep_checks: bool) -> PacketScan | None:
     """The cheap scan of ``path`` (see the module docstring), or ``None`` when only a full decode can tell.
 
     Args:
@@ -73,13 +74,11 @@ def scan_packets(path: str, rotation_of: Callable[[av.VideoFrame], int], keep_ch
         codec, time_base = stream.codec_context.name, stream.time_base
         header_rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         reason = _unsupported(container, stream)
-        if reason is None:
-            packets = _read_packets(container, stream)
-            reason = packets if isinstance(packets, str) else None
-    if reason is not None:
-        logger.debug("%s: full probe (%s)", path, reason)
+        packets = _read_packets(container, stream) if reason is None else reason
+    if isinstance(packets, str):
+        logger.debug("%s: full probe (%s)", path, packets)
         return None
-    pts, keys, sizes, durations, reordered = packets  # type: ignore[misc]
+    pts, keys, sizes, durations, reordered = packets
     order = np.argsort(pts, kind="stable")
     display_pts = [pts[j] for j in order]
     rank = {p: i for i, p in enumerate(display_pts)}
@@ -93,9 +92,10 @@ def scan_packets(path: str, rotation_of: Callable[[av.VideoFrame], int], keep_ch
     first = decoded[0]
     rotation = rotation_of(first)
     motion = _motion(decoded, [sizes[j] for j in order], [reordered[j] for j in order], set(keyframes))
-    checks = _checks(decoded, rotation, keyframes, len(display_pts)) if keep_checks else None
+    checks = _checks(decoded, rotation, keyframes) if keep_checks else None
     last_duration = durations[int(order[-1])]
-    return PacketScan(display_pts, keyframes, last_duration, first, motion, checks, codec, header_rate, time_base)
+    return PacketScan(display_pts, keyframes, last_duration, first, motion, checks, codec, header_rate,
+                      time_base)
 
 
 def _unsupported(container: av.container.InputContainer, stream: av.VideoStream) -> str | None:
@@ -128,7 +128,8 @@ def _read_packets(container: av.container.InputContainer, stream: av.VideoStream
         for packet in container.demux(stream):
             if packet.size == 0:
                 continue  # the demuxer's end-of-stream marker
-            if packet.pts is None or getattr(packet, "is_discard", False) or getattr(packet, "is_corrupt", False):
+            flagged = getattr(packet, "is_discard", False) or getattr(packet, "is_corrupt", False)
+            if packet.pts is None or flagged:
                 return "a packet without pts, marked to be discarded (edit list) or corrupt"
             if packet.is_keyframe and length_size is not None and not _is_idr(codec, packet, length_size):
                 return "a keyframe that is not an IDR picture (open GOP or recovery point)"
@@ -259,7 +260,8 @@ def _motion(decoded: dict[int, av.VideoFrame], sizes: Sequence[int], reordered: 
         moving = known and max(measured[i] for i in known) > 1.0
         scale[flag] = num / den if moving and den > 0 else None
     largest = max(excess.max(), 1e-9)
-    fallback = next((v for v in scale.values() if v is not None), max(measured.values(), default=1.0) / largest)
+    fallback = next((v for v in scale.values() if v is not None),
+                    max(measured.values(), default=1.0) / largest)
     estimate = excess * np.where(kind, scale[True] or fallback, scale[False] or fallback)
     for key in sorted(keyframes):
         neighbours = [estimate[j] for j in (key - 1, key + 1) if 0 <= j < count and j not in keyframes]
@@ -270,7 +272,7 @@ def _motion(decoded: dict[int, av.VideoFrame], sizes: Sequence[int], reordered: 
     return estimate.tolist()
 
 
-def _checks(decoded: dict[int, av.VideoFrame], rotation: int, keyframes: list[int], count: int) -> CheckFrames:
+def _checks(decoded: dict[int, av.VideoFrame], rotation: int, keyframes: list[int]) -> CheckFrames:
     """Check frames among the decoded ones, each a few frames from a keyframe so that checking a backend stays
     cheap: the first frames, those after the last two keyframes and one a few frames into the second-to-last
     group of pictures, with their decoded neighbours as references. (The last frame is left out: reaching it
@@ -280,4 +282,5 @@ def _checks(decoded: dict[int, av.VideoFrame], rotation: int, keyframes: list[in
     frame_indices = tuple(sorted(i for i in wanted if i in decoded))
     reformatter = VideoReformatter()
     needed = {j for i in frame_indices for j in (i - 1, i, i + 1) if j in decoded}
-    return CheckFrames(frame_indices, {j: reference_thumbnail(decoded[j], rotation, reformatter) for j in needed})
+    references = {j: reference_thumbnail(decoded[j], rotation, reformatter) for j in needed}
+    return CheckFrames(frame_indices, references)

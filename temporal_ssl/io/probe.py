@@ -84,7 +84,8 @@ def probe_video(path: str | os.PathLike[str], *, backends: Sequence[str] | None 
         require_backend(name)
     key = (os.path.abspath(path), info.st_size, info.st_mtime_ns)
     record = _PROBES.get(key)
-    if record is None or force_full or (record.checks is None and any(n not in record.verdicts for n in wanted)):
+    missing_checks = record is not None and record.checks is None
+    if record is None or force_full or (missing_checks and any(n not in record.verdicts for n in wanted)):
         record = _scan(path, info, keep_checks=bool(wanted), force_full=force_full)
         _PROBES[key] = record
         while len(_PROBES) > _MAX_CACHED_PROBES:
@@ -120,7 +121,7 @@ def _verify(backend: str, record: _ProbeRecord) -> bool:
 class _Decoded:
     """What one sequential decode saw."""
 
-    pts: list[int | None]
+    pts: Sequence[int | None]
     keyframes: list[int]
     motion: list[float]
     first: av.VideoFrame
@@ -173,7 +174,8 @@ def _scan(path: str, info: os.stat_result, keep_checks: bool, force_full: bool =
     cheap = None if force_full else scan_packets(path, _rotation, keep_checks)
     if cheap is not None:
         decoded = _Decoded(cheap.pts, cheap.keyframes, cheap.motion, cheap.first, cheap.last_duration,
-                           cheap.checks, cheap.codec, cheap.header_rate, cheap.time_base or _SYNTHETIC_TIME_BASE)
+                           cheap.checks, cheap.codec, cheap.header_rate,
+                           cheap.time_base or _SYNTHETIC_TIME_BASE)
     else:
         decoded = _decode_everything(path, keep_checks)
     record = _record_from(path, info, decoded)

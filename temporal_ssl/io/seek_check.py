@@ -8,8 +8,8 @@ frame. :func:`verify_seeking` then asks a backend's own decoder for each check f
 in an order that makes every request start with a fresh seek, and accepts the backend only if every
 returned frame is within tolerance of its reference and no closer to a neighbour's. Decoders add their own
 pts and frame-count checks (``SeekMismatchError``). On the real sample files this rejects every seek-based
-reader on H.264 4:4:4 files whose keyframes are not clean entry points, decord and torchcodec on an MPEG-4 AVI whose
-frames they return early, and on Theora ``.ogv`` files (they cannot open them).
+reader on H.264 4:4:4 files whose keyframes are not clean entry points, decord and torchcodec on an MPEG-4 AVI
+whose frames they return early, and on Theora ``.ogv`` files (they cannot open them).
 """
 
 from __future__ import annotations

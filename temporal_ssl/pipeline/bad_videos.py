@@ -38,8 +38,8 @@ class BadVideoLog:
         path: the ``bad_videos.jsonl`` file to append to (its folder is created), or ``None`` to count and log
             without a file.
         rank: distributed rank written into each line.
-        shared: a file remembering failures across runs (e.g. ``<user cache>/quarantine/read_failures.jsonl``),
-            or ``None``.
+        shared: a file remembering failures across runs (e.g.
+            ``<user cache>/quarantine/read_failures.jsonl``), or ``None``.
     """
 
     def __init__(self, path: str | Path | None, *, rank: int = 0, shared: str | Path | None = None) -> None:
@@ -67,7 +67,8 @@ class BadVideoLog:
             self._count.value += 1
             first = self._count.value == 1
         logger.log(logging.WARNING if first else logging.DEBUG,
-                   "skipping bad video (epoch %d, sample %d, attempt %d): %s%s", epoch, position, attempt, error,
+                   "skipping bad video (epoch %d, sample %d, attempt %d): %s%s", epoch, position, attempt,
+                   error,
                    "; further bad videos are counted and summarised at the end of the epoch" if first else "")
         version = _indexed_version(error.path, source)
         entry = {
@@ -91,7 +92,8 @@ class BadVideoLog:
         """The path of a file of ``record`` known to fail before ``epoch`` (this run's earlier epochs, or
         other runs on the same file version), else ``None``."""
         if self._known_epoch != epoch:
-            self._known = self._earlier_runs | {_key(e) for e in _read(self.path) if e.get("epoch", epoch) < epoch}
+            this_run = {_key(e) for e in _read(self.path) if e.get("epoch", epoch) < epoch}
+            self._known = self._earlier_runs | this_run
             self._known_epoch = epoch
         if not self._known:
             return None
@@ -110,7 +112,7 @@ class BadVideoLog:
 
 
 def _read(path: Path | None) -> list[dict[str, Any]]:
-    """The entries of a failure file (none when it is absent; a torn line from a killed process is skipped)."""
+    """The entries of a failure file (none when absent; a torn line from a killed process is skipped)."""
     if path is None or not path.is_file():
         return []
     entries = []

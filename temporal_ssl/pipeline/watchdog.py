@@ -21,7 +21,7 @@ from temporal_ssl.errors import VideoDecodeError
 
 @contextmanager
 def decode_time_limit(seconds: float | None, path: str) -> Iterator[None]:
-    """Raise ``VideoDecodeError`` for ``path`` if the body runs longer than ``seconds`` (``None``: no limit)."""
+    """Raise ``VideoDecodeError`` for ``path`` if the body runs over ``seconds`` (``None``: no limit)."""
     usable = (seconds is not None and seconds > 0 and hasattr(signal, "setitimer")
               and threading.current_thread() is threading.main_thread())
     if not usable:

@@ -1,6 +1,6 @@
 """The cheap probe (frame table from the demuxer, a few stretches decoded): it gives the full probe's frame
-table wherever it vouches for a file, hands every doubtful case to the full probe, and keeps motion good enough
-for motion-weighted window choice."""
+table wherever it vouches for a file, hands every doubtful case to the full probe, and keeps motion good
+enough for motion-weighted window choice."""
 
 from __future__ import annotations
 
