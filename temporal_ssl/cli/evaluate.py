@@ -33,7 +33,6 @@ import argparse
 import json
 import logging
 import sys
-from pathlib import Path
 
 from temporal_ssl.config_files import config_argument
 from temporal_ssl.engine.signals import TrainingStopped
@@ -41,7 +40,6 @@ from temporal_ssl.errors import TemporalSSLError
 from temporal_ssl.eval import evaluate, load_eval_config
 from temporal_ssl.eval.report import markdown_tables
 from temporal_ssl.registry import import_plugin
-
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -57,7 +55,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--config", type=config_argument("eval"), default="linear_probe",
-        help="a YAML file, or a packaged eval config's name such as ucf101/finetune_split1 (default: linear_probe)",
+        help="a YAML file, or a packaged eval config's name such as ucf101/finetune_split1 "
+             "(default: linear_probe)",
     )
     parser.add_argument("--data", type=config_argument("data"), metavar="FILE|NAME",
                         help="a data config (file or packaged name) replacing the config's dataset")
