@@ -1,4 +1,8 @@
-"""List or run the packaged paper recipes (same as ``tssl recipes``); see temporal_ssl/cli/recipes.py."""
+"""Same as `tssl recipes`: list and run the published recipes at their papers' settings.
+
+Run with --help for the options.
+"""
+
 import sys
 
 from temporal_ssl.cli.recipes import main

@@ -1,7 +1,7 @@
 """Reproduce a paper: list the packaged recipes, or run one end to end.
 
     tssl recipes list                      # one line per recipe: paper, encoder, published numbers
-    tssl recipes list --json               # one JSON object per line (name, paper, published, datasets, commands)
+    tssl recipes list --json               # one JSON object per line: name, paper, published, commands ...
     tssl recipes show vcop_ucf101_r3d      # the recipe file: settings, sources, caveats
     tssl recipes run vcop_ucf101_r3d --datasets datasets.yaml --output-dir runs/vcop_r3d
     tssl recipes run vcop_ucf101_r3d --datasets datasets.yaml --output-dir /tmp/try --smoke
@@ -32,7 +32,7 @@ from temporal_ssl.recipes import (
     recipe_summary,
     run_recipe,
 )
-from temporal_ssl.recipes.packaged import packaged_config
+from temporal_ssl.recipes.recipe import recipe_file
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         recipe = load_recipe(args.name)
         if args.command == "show":
-            print(Path(packaged_config(f"recipes/{recipe.name}")).read_text())
+            print(recipe_file(recipe.name).read_text())
             return 0
         catalog_path = find_catalog(args.datasets)
         smoke = SmokeSize(eval_videos=args.smoke_videos) if args.smoke else None

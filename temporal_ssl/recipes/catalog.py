@@ -3,13 +3,13 @@
 ::
 
     ucf101:      {format: ucf101,   root: /datasets/UCF-101,    annotations: /datasets/ucfTrainTestlist}
-    hmdb51:      {format: hmdb51,   root: /datasets/hmdb51_org, annotations: /datasets/testTrainMulti_7030_splits}
+    hmdb51:      {format: hmdb51,   root: /datasets/hmdb51_org, annotations: /datasets/hmdb51_splits}
     kinetics400: {format: kinetics, root: /datasets/k400,       annotations: /datasets/k400/annotations}
 
 Each entry holds ``data:`` keys (``format``, ``root``, ``annotations`` and optionally ``cache_dir``,
 ``workers`` ...). Which catalog: ``--datasets FILE``, else the ``TSSL_DATASETS`` environment variable, else
-``~/.config/temporal_ssl/datasets.yaml`` (``$XDG_CONFIG_HOME`` is honoured). A dataset named in the catalog takes
-precedence over the packaged ``configs/data/<name>.yaml`` of the same name.
+``~/.config/temporal_ssl/datasets.yaml`` (``$XDG_CONFIG_HOME`` is honoured). A dataset named in the catalog
+takes precedence over the packaged ``configs/data/<name>.yaml`` of the same name.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from typing import Any
 import yaml
 
 from temporal_ssl.config import load_yaml, merge
+from temporal_ssl.config_files import packaged_configs, resolve_config
 from temporal_ssl.errors import ConfigError
-from temporal_ssl.recipes.packaged import packaged_config
 
 CATALOG_ENV = "TSSL_DATASETS"
 ENTRY_KEYS = ("format", "root", "annotations", "split", "split_number", "cache_dir", "workers", "min_frames",
@@ -88,8 +88,8 @@ def load_catalog(path: str | Path | None) -> Catalog:
 
 def packaged_data_section(name: str) -> dict[str, Any] | None:
     """The ``data:`` section of the packaged ``configs/data/<name>.yaml``, or ``None`` if there is none."""
-    path = packaged_config(f"data/{name}", must_exist=False)
-    if path is None:
+    path = packaged_configs() / "data" / f"{name}.yaml"
+    if not path.is_file():
         return None
     section = load_yaml(path).get("data")
     return dict(section) if isinstance(section, Mapping) else None
@@ -106,8 +106,8 @@ def resolve_dataset(name: str, catalog: Catalog, base: Mapping[str, Any] | None 
     entry = catalog.get(name, packaged)
     if entry is None:
         known = sorted(set(catalog) | set(packaged_dataset_names()))
-        raise ConfigError(f"dataset '{name}' is neither in the dataset catalog nor a packaged data config; add "
-                          f"it to the catalog (--datasets / {CATALOG_ENV}). Known: {', '.join(known)}")
+        raise ConfigError(f"dataset '{name}' is neither in the dataset catalog nor a packaged data config; "
+                          f"add it to the catalog (--datasets / {CATALOG_ENV}). Known: {', '.join(known)}")
     base = dict(base or {})
     base.pop("synthetic", None)
     if entry.get("format", base.get("format")) == base.get("format"):
@@ -124,5 +124,27 @@ def apply_dataset(config: Mapping[str, Any], name: str, catalog: Catalog) -> dic
 
 def packaged_dataset_names() -> list[str]:
     """Names of the packaged data configs (``configs/data/*.yaml``)."""
-    folder = packaged_config("data", must_exist=False, folder=True)
-    return sorted(p.stem for p in folder.glob("*.yaml")) if folder is not None else []
+    return sorted(p.stem for p in (packaged_configs() / "data").glob("*.yaml"))
+
+
+def config_with_dataset(config: str | Path, data: str | None = None,
+                        datasets: str | Path | None = None) -> dict[str, Any]:
+    """A command's config mapping with ``--data`` / ``--datasets`` applied (for ``load_config(..., base=)``).
+
+    Args:
+        config: the ``--config`` file (path or packaged name).
+        data: ``--data``: a YAML file whose ``data:`` section replaces the config's, or a dataset name (the
+            catalog's entry, else the packaged ``configs/data/<name>.yaml``); ``None`` keeps the config's.
+        datasets: ``--datasets``, the catalog (``None``: ``$TSSL_DATASETS``, then the default path).
+    """
+    mapping = load_yaml(resolve_config(config))
+    if data is None:
+        return mapping
+    path = Path(data)
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        section = load_yaml(path).get("data")
+        if not isinstance(section, Mapping):
+            raise ConfigError(f"dataset file '{path}' has no 'data:' section; pass a configs/data/*.yaml "
+                              "file")
+        return {**mapping, "data": dict(section)}
+    return apply_dataset(mapping, data, load_catalog(find_catalog(datasets)))

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from temporal_ssl.config import from_dict, load_yaml
+from temporal_ssl.config_files import packaged_configs
 from temporal_ssl.errors import ConfigError
-from temporal_ssl.recipes.packaged import packaged_config
 
 RECIPES_FOLDER = "recipes"
 Verification = Literal["code", "paper", "2nd", "unverified"]
@@ -108,16 +109,19 @@ class Recipe:
 
 def recipe_names() -> list[str]:
     """Every packaged recipe, sorted."""
-    folder = packaged_config(RECIPES_FOLDER, folder=True)
-    assert folder is not None
-    return sorted(p.stem for p in folder.glob("*.yaml"))
+    return sorted(p.stem for p in (packaged_configs() / RECIPES_FOLDER).glob("*.yaml"))
+
+
+def recipe_file(name: str) -> Path:
+    """Where the packaged recipe ``name`` lives (whether or not it exists)."""
+    return packaged_configs() / RECIPES_FOLDER / f"{name.removeprefix(RECIPES_FOLDER + '/')}.yaml"
 
 
 def load_recipe(name: str) -> Recipe:
     """The packaged recipe ``name`` (``vcop_ucf101_r3d``, or ``recipes/vcop_ucf101_r3d``), validated."""
     short = name.removeprefix(f"{RECIPES_FOLDER}/")
-    path = packaged_config(f"{RECIPES_FOLDER}/{short}", must_exist=False)
-    if path is None:
+    path = recipe_file(short)
+    if not path.is_file():
         raise ConfigError(f"no recipe '{name}'; `tssl recipes list` shows them: {', '.join(recipe_names())}")
     data = load_yaml(path)
     data["name"] = short
@@ -133,7 +137,7 @@ def pretrain_command(recipe: Recipe, catalog: str = "CATALOG") -> str:
 
 
 def eval_command(recipe: Recipe, step: EvalStep, catalog: str = "CATALOG") -> str:
-    """The ``tssl evaluate`` command of one downstream step (the pretraining run folder: its latest checkpoint)."""
+    """The ``tssl evaluate`` command of one downstream step, on the pretraining run's latest checkpoint."""
     words = ["tssl", "evaluate", "--checkpoint", f"runs/{recipe.name}/pretrain",
              "--config", step.config, "--datasets", catalog, "--data", step.dataset,
              "--output-dir", f"runs/{recipe.name}/{step.name}", *step.overrides]
@@ -151,7 +155,8 @@ def recipe_summary(recipe: Recipe) -> dict[str, Any]:
         "encoder": recipe.encoder,
         "published": published,
         "datasets": {"pretrain": recipe.pretrain.dataset, **{s.name: s.dataset for s in recipe.evaluate}},
-        "commands": {"run": f"tssl recipes run {recipe.name} --datasets CATALOG --output-dir runs/{recipe.name}",
+        "commands": {"run": shlex.join(["tssl", "recipes", "run", recipe.name, "--datasets", "CATALOG",
+                                        "--output-dir", f"runs/{recipe.name}"]),
                      "pretrain": pretrain_command(recipe),
                      **{s.name: eval_command(recipe, s) for s in recipe.evaluate}},
         "compute": recipe.compute,

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from temporal_ssl.config import apply_overrides, from_dict, load_yaml, merge
+from temporal_ssl.config_files import resolve_config
 from temporal_ssl.data.index import VideoIndex
 from temporal_ssl.engine.pretrain import pretrain
 from temporal_ssl.engine.pretrain_config import PretrainConfig
@@ -31,7 +32,6 @@ from temporal_ssl.eval.config import EvalConfig
 from temporal_ssl.eval.labeled_data import LabeledSplits, load_labeled_splits
 from temporal_ssl.pipeline.records import DataConfig, load_index_for
 from temporal_ssl.recipes.catalog import Catalog, apply_dataset
-from temporal_ssl.recipes.packaged import packaged_config
 from temporal_ssl.recipes.recipe import EvalStep, Recipe
 from temporal_ssl.recipes.smoke import SmokeSize, smoke_eval, smoke_index, smoke_pretrain, spread_over_classes
 
@@ -54,7 +54,7 @@ def pretrain_config(recipe: Recipe, catalog: Catalog, *, smoke: SmokeSize | None
                     output_dir: Path | None = None) -> PretrainConfig:
     """The recipe's validated pretraining config, its dataset resolved through ``catalog``."""
     step = recipe.pretrain
-    data = apply_overrides(apply_dataset(load_yaml(packaged_config(step.config)), step.dataset, catalog),
+    data = apply_overrides(apply_dataset(load_yaml(resolve_config(step.config)), step.dataset, catalog),
                            step.overrides)
     if smoke is not None:
         data = smoke_pretrain(data, smoke)
@@ -66,7 +66,7 @@ def pretrain_config(recipe: Recipe, catalog: Catalog, *, smoke: SmokeSize | None
 def eval_config(recipe: Recipe, step: EvalStep, catalog: Catalog, *, smoke: SmokeSize | None = None,
                 output_dir: Path | None = None) -> EvalConfig:
     """The validated evaluation config of one downstream step."""
-    data = apply_overrides(apply_dataset(load_yaml(packaged_config(step.config)), step.dataset, catalog),
+    data = apply_overrides(apply_dataset(load_yaml(resolve_config(step.config)), step.dataset, catalog),
                            step.overrides)
     if smoke is not None:
         data = smoke_eval(data, smoke)

@@ -91,6 +91,6 @@ def spread_over_classes(records: list[VideoRecord], count: int) -> list[VideoRec
 
 
 def smoke_index(index: VideoIndex, count: int, path: Path) -> Path:
-    """Save the first ``count`` records of ``index`` (spread over classes) as an index file for ``format: index``."""
+    """Save ``count`` records of ``index`` (spread over classes) as an index file for ``format: index``."""
     kept = spread_over_classes(list(index.records), count)
     return VideoIndex(tuple(kept), index.classes, format=index.format, root=index.root).save(path)

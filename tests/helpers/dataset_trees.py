@@ -46,7 +46,7 @@ class Tree:
     short: list[Path] = field(default_factory=list)
 
     def catalog_entry(self, *, verify_seeking: bool = False) -> dict[str, object]:
-        """The tree's catalog entry; without ``verify_seeking`` files are decoded linearly (faster to index)."""
+        """The catalog entry; without ``verify_seeking`` files are decoded linearly (faster to index)."""
         entry: dict[str, object] = {"format": self.format, "root": str(self.root)}
         if not verify_seeking:
             entry["verify_backends"] = []
@@ -62,8 +62,8 @@ def _video(path: Path, *, frames: int = FRAMES, container: str | None = None, **
     codec = {"webm": "libvpx-vp9", "avi": "mpeg4"}.get(suffix, "libx264")
     muxer = {"mkv": "matroska", "avi": "avi", "webm": "webm"}.get(suffix, "mp4")
     options = {"deadline": "realtime", "cpu-used": "8"} if codec == "libvpx-vp9" else {}  # SSv2 is VP9
-    write_video(path, VideoSpec(name=path.stem, codec=codec, container=muxer, num_frames=frames, options=options,
-                                **spec))
+    spec = {"codec": codec, "container": muxer, "num_frames": frames, "options": options, **spec}
+    write_video(path, VideoSpec(name=path.stem, **spec))
     return path
 
 
@@ -145,8 +145,8 @@ def hmdb51_tree(base: Path, *, classes: tuple[str, ...] = ("brush_hair", "wave")
     return tree
 
 
-def kinetics_tree(base: Path, *, labels: tuple[str, ...] = ("abseiling", "playing guitar"), per_split: int = 2,
-                  surprises: bool = True, real_videos: bool = False) -> Tree:
+def kinetics_tree(base: Path, *, labels: tuple[str, ...] = ("abseiling", "playing guitar"),
+                  per_split: int = 2, surprises: bool = True, real_videos: bool = False) -> Tree:
     """``kinetics400/<split>/<label>/<id>_<start:06d>_<end:06d>.mp4`` + ``annotations/{train,validate}.csv``.
 
     Label folders use underscores for spaces (as downloaders write them). Surprises: a CSV row whose video
@@ -162,6 +162,7 @@ def kinetics_tree(base: Path, *, labels: tuple[str, ...] = ("abseiling", "playin
     ] if surprises else [])
     for split, folder, csv_name in (("train", "train", "train.csv"), ("val", "val", "validate.csv")):
         rows = ["label,youtube_id,time_start,time_end,split\n"]
+        csv_split = "validate" if split == "val" else split
         for number, label in enumerate(labels):
             for k in range(per_split):
                 youtube_id = f"{split[:2]}{number}{k}abcdefgh"[:11]
@@ -169,14 +170,15 @@ def kinetics_tree(base: Path, *, labels: tuple[str, ...] = ("abseiling", "playin
                 name = f"{youtube_id}_{10:06d}_{20:06d}.{container}"
                 path = _video(root / folder / label.replace(" ", "_") / name, **spec)
                 tree.usable[split].append(path)
-                rows.append(f'"{label}",{youtube_id},10,20,{"validate" if split == "val" else split}\n')
+                rows.append(f'"{label}",{youtube_id},10,20,{csv_split}\n')
         if surprises:
-            rows.append(f'"{labels[0]}",gone{split[:3]}xxxxx,0,10,{"validate" if split == "val" else split}\n')
+            rows.append(f'"{labels[0]}",gone{split[:3]}xxxxx,0,10,{csv_split}\n')
             tree.missing.append(f"gone{split[:3]}xxxxx")
         if real_videos and (bikes := _shared("bikes.mp4")):
-            path = _link(bikes, root / folder / labels[-1].replace(" ", "_") / f"real{split[:2]}bikes_000000_000010.mp4")
+            name = f"real{split[:2]}bikes_000000_000010.mp4"
+            path = _link(bikes, root / folder / labels[-1].replace(" ", "_") / name)
             tree.usable[split].append(path)
-            rows.append(f'"{labels[-1]}",real{split[:2]}bikes,0,10,{"validate" if split == "val" else split}\n')
+            rows.append(f'"{labels[-1]}",real{split[:2]}bikes,0,10,{csv_split}\n')
         (notes / csv_name).write_text("".join(rows), encoding="utf-8")
     return tree
 

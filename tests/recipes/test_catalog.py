@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from temporal_ssl.config import load_yaml
+from temporal_ssl.config_files import resolve_config
 from temporal_ssl.errors import ConfigError
 from temporal_ssl.recipes.catalog import (
     CATALOG_ENV,
@@ -17,7 +18,6 @@ from temporal_ssl.recipes.catalog import (
     load_catalog,
     resolve_dataset,
 )
-from temporal_ssl.recipes.packaged import packaged_config
 
 
 def write(path: Path, data: dict) -> Path:
@@ -64,7 +64,7 @@ def test_entries_are_checked_and_relative_paths_follow_the_catalog(tmp_path) -> 
 
 
 def test_catalog_entry_beats_the_packaged_data_config_and_keeps_the_step_split() -> None:
-    step = load_yaml(packaged_config("eval/ucf101/finetune_split2"))
+    step = load_yaml(resolve_config("eval/ucf101/finetune_split2"))
     catalog = {"ucf101": {"format": "ucf101", "root": "/datasets/UCF-101", "annotations": "/datasets/lists"}}
     data = apply_dataset(step, "ucf101", catalog)["data"]
     assert data["root"] == "/datasets/UCF-101" and data["annotations"] == "/datasets/lists"
