@@ -86,7 +86,7 @@ class VideoViT(nn.Module):
         if pooling == "cls":
             self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
             nn.init.trunc_normal_(self.cls_token, std=0.02)
-        rates = torch.linspace(0, drop_path_rate, depth).tolist()
+        rates = torch.linspace(0, drop_path_rate, depth, device="cpu").tolist()
         self.blocks = nn.ModuleList(
             SpaceTimeBlock(embed_dim, num_heads, attention=attention, mlp_ratio=mlp_ratio, qkv_bias=qkv_bias,
                            drop_path=rate)
