@@ -21,6 +21,7 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from temporal_ssl.errors import TemporalSSLError
 from temporal_ssl.recipes import (
@@ -33,6 +34,7 @@ from temporal_ssl.recipes import (
     run_recipe,
 )
 from temporal_ssl.recipes.recipe import recipe_file
+from temporal_ssl.recipes.run import DATA_REPORT_FILE
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -66,6 +68,27 @@ def list_recipes(as_json: bool) -> None:
         print(f"{name}: {summary['encoder']}; {summary['paper'].split('. ')[0]}; published: {published}")
 
 
+def result_lines(document: dict[str, Any]) -> list[str]:
+    """One line per reported number of a recipe run: measured beside published, in percent."""
+    lines = []
+    for row in (r for r in document["results"] if r["subject"] == "pretrained"):
+        scores = row["metrics"]
+        retrieval = "recall_at_k" in scores
+        values = {f"recall_at_{k}": v for k, v in scores["recall_at_k"].items()} if retrieval else scores
+        if not row["published"]:
+            name = "recall_at_1" if retrieval else "video_top1"
+            lines.append(f"{row['step']} {name}: {percent(values[name])} (a proxy: no comparable published "
+                         "number)")
+        for name, published in row["published"].items():
+            lines.append(f"{row['step']} {name}: {percent(values.get(name))} (published "
+                         f"{percent(published['value'])}, {published['tag']})")
+    return lines
+
+
+def percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -83,12 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     except TemporalSSLError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    for step in run.results["evaluations"]:
-        for metric in step["metrics"]:
-            value = "n/a" if metric["value"] is None else f"{metric['value']:.1f}"
-            print(f"{step['name']} {metric['metric']}: {value} (published {metric['published']}, "
-                  f"[{metric['verification']}])")
-        if step["proxy"]:
-            print(f"{step['name']}: {', '.join(f'{k} {v:.1f}' for k, v in step['measured'].items())} (proxy)")
-    print(f"results: {run.results_file}")
+    for line in result_lines(run.document):
+        print(line)
+    print(f"results: {run.results_file}\ndata report: {run.output_dir / DATA_REPORT_FILE}")
     return 0

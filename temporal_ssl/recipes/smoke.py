@@ -28,9 +28,9 @@ class SmokeSize:
         eval_videos: videos of each evaluation split (train and test).
     """
 
-    steps: int = 2
+    steps: int = 1
     batch_size: int = 2
-    pretrain_videos: int = 4
+    pretrain_videos: int = 2
     eval_videos: int = 2
 
 

@@ -65,7 +65,7 @@ def test_recipe_configs_validate_at_the_papers_size(name: str) -> None:
         reported = set()
         for protocol in evaluation.protocols:
             if protocol == "retrieval":
-                reported |= {f"retrieval_top{k}" for k in evaluation.retrieval.topk}
+                reported |= {f"recall_at_{k}" for k in evaluation.retrieval.topk}
             else:
                 reported |= {"video_top1", "video_top5", "clip_top1", "mean_class_accuracy"}
         assert set(step.published) <= reported, f"{name}/{step.name} publishes metrics no protocol reports"
