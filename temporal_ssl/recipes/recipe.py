@@ -118,9 +118,11 @@ def recipe_file(name: str) -> Path:
 
 
 def load_recipe(name: str) -> Recipe:
-    """The packaged recipe ``name`` (``vcop_ucf101_r3d``, or ``recipes/vcop_ucf101_r3d``), validated."""
-    short = name.removeprefix(f"{RECIPES_FOLDER}/")
-    path = recipe_file(short)
+    """The packaged recipe ``name`` (``vcop_ucf101_r3d``, or ``recipes/vcop_ucf101_r3d``) or a recipe file of
+    your own (a path), validated."""
+    own = Path(name)
+    short = own.stem if own.suffix in (".yaml", ".yml") else name.removeprefix(f"{RECIPES_FOLDER}/")
+    path = own if own.suffix in (".yaml", ".yml") and own.is_file() else recipe_file(short)
     if not path.is_file():
         raise ConfigError(f"no recipe '{name}'; `tssl recipes list` shows them: {', '.join(recipe_names())}")
     data = load_yaml(path)

@@ -136,9 +136,11 @@ def run_recipe(recipe: Recipe, catalog: Catalog, output_dir: str | Path, *,
     info = RecipeInfo(recipe.name, recipe.paper, input_size(config),
                       {"pretrain": recipe.pretrain.dataset, **{s.name: s.dataset for s in recipe.evaluate}})
     result = combine(steps, pretraining, info, seconds=time.perf_counter() - started)
-    write_json(out / DATA_REPORT_FILE, reports)
     document = recipe_document(result, steps)
-    return RecipeRun(out, write_json(out / RESULTS_FILE, document), result, document)
+    if int(os.environ.get("RANK", "0")) == 0:  # under torchrun, one process writes the summary
+        write_json(out / DATA_REPORT_FILE, reports)
+        write_json(out / RESULTS_FILE, document)
+    return RecipeRun(out, out / RESULTS_FILE, result, document)
 
 
 def run_eval_step(recipe: Recipe, step: EvalStep, catalog: Catalog, checkpoint: Path, out: Path,

@@ -13,6 +13,7 @@ from temporal_ssl.errors import ConfigError
 from temporal_ssl.recipes.catalog import (
     CATALOG_ENV,
     apply_dataset,
+    config_with_dataset,
     default_catalog_path,
     find_catalog,
     load_catalog,
@@ -82,3 +83,15 @@ def test_an_entry_of_another_format_replaces_the_section_but_keeps_the_split_key
 def test_an_unknown_dataset_names_the_ones_that_exist() -> None:
     with pytest.raises(ConfigError, match="'kinetics4000'.*Known:.*kinetics400.*ucf101"):
         resolve_dataset("kinetics4000", {"mine": {"root": "/x"}})
+
+
+def test_commands_take_a_dataset_name_or_a_data_file(tmp_path, monkeypatch) -> None:
+    catalog = write(tmp_path / "cat.yaml", {"hmdb51": {"format": "hmdb51", "root": "/data/hmdb"}})
+    monkeypatch.setenv(CATALOG_ENV, str(catalog))
+    mapping = config_with_dataset("eval/hmdb51/finetune_split3", "hmdb51")
+    assert mapping["data"]["root"] == "/data/hmdb" and mapping["data"]["split_number"] == 3
+    assert mapping["protocols"] == ["finetune"]
+    own = write(tmp_path / "mine.yaml", {"data": {"format": "folder", "root": "/data/mine"}})
+    assert config_with_dataset("eval/hmdb51/finetune_split3", str(own))["data"] == {"format": "folder",
+                                                                                    "root": "/data/mine"}
+    assert config_with_dataset("eval/hmdb51/finetune_split3")["data"]["root"] is None
