@@ -121,3 +121,14 @@ def test_unknown_recipe_names_the_existing_ones(capsys) -> None:
     assert main(["run", "vcop_ucf101_r4d", "--output-dir", "x"]) == 2
     err = capsys.readouterr().err
     assert "no recipe 'vcop_ucf101_r4d'" in err and "vcop_ucf101_r3d" in err
+
+
+def test_list_and_show_print_for_a_person(capsys) -> None:
+    assert main(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(RECIPES)
+    vcop = next(line for line in lines if line.startswith("vcop_ucf101_r3d:"))
+    assert "r3d_10" in vcop and "ucf101_finetune.video_top1 64.9" in vcop
+    assert "no comparable number" in next(line for line in lines if line.startswith("multiview_tcn"))
+    assert main(["show", "recipes/cvrl_k400_r3d50"]) == 0
+    assert "config: recipes/pretrain/cvrl_k400_r3d50" in capsys.readouterr().out
