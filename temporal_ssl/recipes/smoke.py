@@ -38,11 +38,17 @@ _CPU_TRAIN = {"device": "cpu", "amp": "off", "sync_batchnorm": False, "compile":
               "progress_bar": False, "tensorboard": False}
 _CPU_LOADER = {"num_workers": 0, "persistent_workers": False, "pin_memory": False, "device": "cpu"}
 _ONE_VIEW = {"num_clips": 1, "transform": {"num_crops": 1}}
+# Samples per video that a pretext draws for its own sake (not what defines the method, as rho clips do).
+_PER_VIDEO_SAMPLES = {"num_timesteps": 4}
 
 
 def smoke_pretrain(config: Mapping[str, Any], size: SmokeSize) -> dict[str, Any]:
-    """A pretraining config mapping shrunk for a smoke run (encoder, frames and resolution untouched)."""
+    """A pretraining config mapping shrunk for a smoke run (encoder, frames and resolution untouched; the
+    multi-view TCN draws 4 moments per recording instead of 16)."""
+    options = config.get("pretext", {}).get("options", {})
+    per_video = {k: min(v, options[k]) for k, v in _PER_VIDEO_SAMPLES.items() if k in options}
     return merge(config, {
+        "pretext": {"options": per_video},
         "train": {**_CPU_TRAIN, "max_steps": size.steps, "epochs": None, "log_every_steps": 1,
                   "checkpoint_every_steps": size.steps},
         "loader": {**_CPU_LOADER, "batch_size": size.batch_size},
