@@ -1,5 +1,11 @@
-"""Export an encoder's weights (see ``temporal_ssl.cli.export``): ``python tools/export.py CKPT --out FILE``."""
+"""Same as `tssl export`: export an encoder's weights (torchvision or native format, with a FILE.json).
+
+Run with --help for the options.
+"""
+
+import sys
 
 from temporal_ssl.cli.export import main
 
-raise SystemExit(main())
+if __name__ == "__main__":
+    sys.exit(main())

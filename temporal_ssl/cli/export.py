@@ -26,14 +26,15 @@ from temporal_ssl.registry import import_plugin
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line of ``tssl export``."""
-    parser = argparse.ArgumentParser(prog="tssl export", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", type=Path, help="a training checkpoint, or weights with a FILE.json")
     parser.add_argument("--format", default="torchvision",
                         help="torchvision (r3d_18, r2plus1d_18, r3d_10, resnet18_2d), native, or a released "
-                             "layout the encoder has (vcop, pyslowfast, pytorchvideo); default: torchvision")
+                             "layout the encoder has (vcop, pyslowfast, pytorchvideo, videomae); "
+                             "default: torchvision")
     parser.add_argument("--out", type=Path, required=True, help="the state-dict file to write")
-    parser.add_argument("--encoder", help="the encoder's name, when the checkpoint does not say (e.g. r3d_18)")
+    parser.add_argument("--encoder", help="the encoder's name when the checkpoint does not say (e.g. r3d_18)")
     parser.add_argument("--plugin", action="append", default=[], metavar="MODULE",
                         help="a module registering an encoder of your own")
     return parser.parse_args(argv)

@@ -39,8 +39,8 @@ class LARS(torch.optim.Optimizer):
                  exclude_1d: bool = True) -> None:
         if lr <= 0 or not 0 <= momentum < 1 or weight_decay < 0 or trust_coefficient <= 0 or eps < 0:
             raise ValueError(
-                f"LARS needs lr > 0, 0 <= momentum < 1, weight_decay >= 0, trust_coefficient > 0 and eps >= 0; "
-                f"got lr={lr}, momentum={momentum}, weight_decay={weight_decay}, "
+                "LARS needs lr > 0, 0 <= momentum < 1, weight_decay >= 0, trust_coefficient > 0 and "
+                f"eps >= 0; got lr={lr}, momentum={momentum}, weight_decay={weight_decay}, "
                 f"trust_coefficient={trust_coefficient}, eps={eps}"
             )
         defaults = {"lr": lr, "momentum": momentum, "weight_decay": weight_decay,

@@ -20,8 +20,8 @@ from temporal_ssl.models.weights import WeightsSource, load_weights
 from temporal_ssl.registry import ENCODERS, HEADS
 
 
-def build_encoder(name: str, options: Mapping[str, Any] | None = None, *, weights: WeightsSource | None = None,
-                  where: str = "model.encoder") -> nn.Module:
+def build_encoder(name: str, options: Mapping[str, Any] | None = None, *,
+                  weights: WeightsSource | None = None, where: str = "model.encoder") -> nn.Module:
     """The encoder registered as ``name`` built with config ``options``, optionally with ``weights``.
 
     Args:

@@ -5,16 +5,17 @@ another code base (``None`` when that format has no such tensor), and says which
 to parts we do not keep (classifier heads). Loading inverts the map over the model's own keys; exporting
 applies it. Formats per encoder:
 
-===============================  ===============================================================================
+===============================  ============================================================================
 encoder                          formats besides ``native``
-===============================  ===============================================================================
+===============================  ============================================================================
 ``r3d_18``, ``r2plus1d_18``      ``torchvision`` (``torchvision.models.video.r3d_18`` / ``r2plus1d_18``)
 ``r3d_10``                       ``torchvision`` (``VideoResNet`` with one block per stage), ``vcop``
 ``r2plus1d_10``                  ``vcop`` (VCOP's widths differ from torchvision's: no torchvision format)
 ``c3d``                          ``vcop``
 ``resnet18_2d``                  ``torchvision`` (``torchvision.models.resnet18``)
 ``slow_r50``, ``r3d_50``         ``pyslowfast`` (PySlowFast ``ResNet``/``ContrastiveModel``), ``pytorchvideo``
-===============================  ===============================================================================
+``video_vit_s``, ``video_vit_b``  ``videomae`` (built with VideoMAE's options, see ``encoders.video_vit``)
+===============================  ============================================================================
 """
 
 from __future__ import annotations
@@ -23,7 +24,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import torch
+
 Rule = tuple[str, Callable[[re.Match[str]], str]]
+Tensors = dict[str, torch.Tensor]
 
 
 @dataclass(frozen=True)
@@ -35,11 +39,15 @@ class Layout:
         rules: ``(pattern, replacement)`` pairs tried in order on each of our keys; the first pattern that
             matches the whole key gives the foreign key. A key no rule matches has no place in the format.
         ignored: patterns of foreign keys outside the encoder (classifiers, heads), skipped when loading.
+        read: reshapes a foreign file's tensors where they are not one-to-one with ours, before renaming.
+        write: the inverse of ``read``, after renaming (raises ``ValueError`` when a value has no place).
     """
 
     name: str
     rules: Sequence[Rule]
     ignored: Sequence[str] = ()
+    read: Callable[[Tensors], Tensors] | None = None
+    write: Callable[[Tensors], Tensors] | None = None
 
     def foreign_key(self, key: str) -> str | None:
         """The name of our tensor ``key`` in this format, or ``None`` when the format cannot hold it."""
@@ -65,7 +73,8 @@ def _vcop_block(stage: str, block: str) -> str:
     return f"conv{int(stage) + 1}." + ("block1" if index == 0 else f"blocks.{index - 1}")
 
 
-_VCOP_UNITS = {"conv1": ("conv1", "bn1"), "conv2": ("conv2", "bn2"), "downsample": ("downsampleconv", "downsamplebn")}
+_VCOP_UNITS = {"conv1": ("conv1", "bn1"), "conv2": ("conv2", "bn2"),
+               "downsample": ("downsampleconv", "downsamplebn")}
 
 
 def _vcop_resnet(conv_parts: dict[str, str], stem_parts: dict[str, str], stem_bn: str) -> Layout:
@@ -96,25 +105,67 @@ _FACTORISED = {"0": "spatial_conv", "1": "bn", "3": "temporal_conv"}
 _VCOP_R2PLUS1D = _vcop_resnet({f"0.{k}": v for k, v in _FACTORISED.items()}, _FACTORISED, "4")
 _VCOP_C3D = Layout("vcop", [(r"((conv|bn)\d[ab]?\..*)", lambda m: m[1])], ignored=[r"linear\..*"])
 
-_SLOWFAST_UNITS = {"conv_a": "branch2.a", "bn_a": "branch2.a_bn", "conv_b": "branch2.b", "bn_b": "branch2.b_bn",
-                   "conv_c": "branch2.c", "bn_c": "branch2.c_bn", "shortcut.0": "branch1",
-                   "shortcut.1": "branch1_bn"}
-_PYSLOWFAST = Layout("pyslowfast", [
-    (r"stem\.0\.(.*)", lambda m: f"s1.pathway0_stem.conv.{m[1]}"),
-    (r"stem\.1\.(.*)", lambda m: f"s1.pathway0_stem.bn.{m[1]}"),
-    (r"stages\.(\d)\.(\d+)\.(conv_[abc]|bn_[abc]|shortcut\.[01])\.(.*)",
-     lambda m: f"s{int(m[1]) + 2}.pathway0_res{m[2]}.{_SLOWFAST_UNITS[m[3]]}.{m[4]}"),
-], ignored=[r"head\..*"])
 
-_PTV_UNITS = {"conv_a": "branch2.conv_a", "bn_a": "branch2.norm_a", "conv_b": "branch2.conv_b",
-              "bn_b": "branch2.norm_b", "conv_c": "branch2.conv_c", "bn_c": "branch2.norm_c",
-              "shortcut.0": "branch1_conv", "shortcut.1": "branch1_norm"}
-_PYTORCHVIDEO = Layout("pytorchvideo", [
-    (r"stem\.0\.(.*)", lambda m: f"blocks.0.conv.{m[1]}"),
-    (r"stem\.1\.(.*)", lambda m: f"blocks.0.norm.{m[1]}"),
-    (r"stages\.(\d)\.(\d+)\.(conv_[abc]|bn_[abc]|shortcut\.[01])\.(.*)",
-     lambda m: f"blocks.{int(m[1]) + 1}.res_blocks.{m[2]}.{_PTV_UNITS[m[3]]}.{m[4]}"),
-], ignored=[r"blocks\.5\..*"])
+def _bottleneck_resnet(name: str, stem: tuple[str, str], block: Callable[[int, str], str],
+                       units: dict[str, str], ignored: str) -> Layout:
+    """A layout of :class:`~temporal_ssl.models.encoders.bottleneck_resnet.BottleneckResNet3d`.
+
+    Args:
+        name: the format's name.
+        stem: the names of the stem's convolution and of its BN.
+        block: ``(stage index from 0, block index) →`` the block's prefix.
+        units: our unit names (``conv_a`` … ``shortcut.1``) → theirs inside a block.
+        ignored: the pattern of the format's classifier keys.
+    """
+    return Layout(name, [
+        (r"stem\.0\.(.*)", lambda m: f"{stem[0]}.{m[1]}"),
+        (r"stem\.1\.(.*)", lambda m: f"{stem[1]}.{m[1]}"),
+        (r"stages\.(\d)\.(\d+)\.(conv_[abc]|bn_[abc]|shortcut\.[01])\.(.*)",
+         lambda m: f"{block(int(m[1]), m[2])}.{units[m[3]]}.{m[4]}"),
+    ], ignored=[ignored])
+
+
+_PYSLOWFAST = _bottleneck_resnet(
+    "pyslowfast", ("s1.pathway0_stem.conv", "s1.pathway0_stem.bn"),
+    lambda stage, index: f"s{stage + 2}.pathway0_res{index}",
+    {"conv_a": "branch2.a", "bn_a": "branch2.a_bn", "conv_b": "branch2.b",
+     "bn_b": "branch2.b_bn", "conv_c": "branch2.c", "bn_c": "branch2.c_bn", "shortcut.0": "branch1",
+     "shortcut.1": "branch1_bn"},
+    r"head\..*")
+_PYTORCHVIDEO = _bottleneck_resnet(
+    "pytorchvideo", ("blocks.0.conv", "blocks.0.norm"),
+    lambda stage, index: f"blocks.{stage + 1}.res_blocks.{index}",
+    {"conv_a": "branch2.conv_a", "bn_a": "branch2.norm_a", "conv_b": "branch2.conv_b",
+     "bn_b": "branch2.norm_b", "conv_c": "branch2.conv_c", "bn_c": "branch2.norm_c",
+     "shortcut.0": "branch1_conv", "shortcut.1": "branch1_norm"},
+    r"blocks\.5\..*")
+
+
+def _join_query_value_biases(tensors: Tensors) -> Tensors:
+    """VideoMAE's ``attn.q_bias`` and ``attn.v_bias`` as one ``attn.qkv.bias`` with a zero key bias."""
+    joined = dict(tensors)
+    for key in tensors:
+        if key.endswith("attn.q_bias") and f"{key[:-6]}v_bias" in tensors:
+            query, value = joined.pop(key), joined.pop(f"{key[:-6]}v_bias")
+            joined[f"{key[:-6]}qkv.bias"] = torch.cat([query, torch.zeros_like(query), value])
+    return joined
+
+
+def _split_query_value_biases(tensors: Tensors) -> Tensors:
+    """The inverse of :func:`_join_query_value_biases`; VideoMAE has no place for a learned key bias."""
+    split = dict(tensors)
+    for key in tensors:
+        if key.endswith("attn.qkv.bias"):
+            query, key_bias, value = split.pop(key).chunk(3)
+            if key_bias.any():
+                raise ValueError(f"format 'videomae' cannot hold '{key}': VideoMAE has no key bias and this "
+                                 "one is not zero (build the ViT with qkv_bias=False, or export 'native')")
+            split[f"{key[:-8]}q_bias"], split[f"{key[:-8]}v_bias"] = query, value
+    return split
+
+
+_VIDEOMAE = Layout("videomae", [(r"(.*)", lambda m: m[1])], ignored=[r"head\..*"],
+                   read=_join_query_value_biases, write=_split_query_value_biases)
 
 LAYOUTS: dict[str, tuple[Layout, ...]] = {
     "r3d_18": (_TORCHVISION,),
@@ -125,6 +176,8 @@ LAYOUTS: dict[str, tuple[Layout, ...]] = {
     "resnet18_2d": (_TORCHVISION,),
     "slow_r50": (_PYSLOWFAST, _PYTORCHVIDEO),
     "r3d_50": (_PYSLOWFAST, _PYTORCHVIDEO),
+    "video_vit_s": (_VIDEOMAE,),
+    "video_vit_b": (_VIDEOMAE,),
 }
 
 

@@ -1,7 +1,7 @@
-"""Weights in and out of an encoder: this package's checkpoints, torchvision, and the papers' released layouts.
+"""Weights in and out of an encoder: this package's checkpoints, torchvision, the papers' released layouts.
 
-:func:`load_weights` fills an encoder from a checkpoint of this package, a plain state dict, or a file saved by
-another code base whose key layout :mod:`temporal_ssl.models.layouts` knows (torchvision, VCOP, PySlowFast,
+:func:`load_weights` fills an encoder from a checkpoint of this package, a plain state dict, or a file saved
+by another code base whose key layout :mod:`temporal_ssl.models.layouts` knows (torchvision, VCOP, PySlowFast,
 pytorchvideo). The layout and the key prefix (``module.``, ``backbone.``, ``encoder.`` ...) are detected from
 the keys; classifier heads of the foreign format are skipped; anything else that does not fit fails with the
 detected format and the missing and unexpected keys. :func:`export_encoder` writes an encoder's weights in one
@@ -27,7 +27,7 @@ from temporal_ssl.models import encoders as _encoders  # noqa: F401  (registers 
 from temporal_ssl.models.layouts import Layout, layouts_for
 from temporal_ssl.registry import ENCODERS
 
-_WRAPPERS = ("model_state", "state_dict", "model")  # PySlowFast / pytorchvideo, common trainers, ours
+_WRAPPERS = ("model_state", "state_dict", "model", "module")  # PySlowFast, pytorchvideo, trainers, VideoMAE
 _OPTIONAL = "num_batches_tracked"  # absent from old PyTorch and from converted checkpoints
 WeightsSource = str | Path | Mapping[str, Any]
 
@@ -35,7 +35,8 @@ WeightsSource = str | Path | Mapping[str, Any]
 @dataclass(frozen=True)
 class WeightsMeta:
     """What the weights expect of a clip: per-channel ``mean``/``std`` of values in [0, 1] (``None``: not
-    normalised), ``frames`` per clip, and the ``input_size`` ``[H, W]`` they were trained at (``None``: unknown)."""
+    normalised), ``frames`` per clip, and the ``input_size`` ``[H, W]`` they were trained at (``None``:
+    unknown)."""
 
     mean: tuple[float, ...] | None = None
     std: tuple[float, ...] | None = None
@@ -57,12 +58,13 @@ class WeightsMeta:
 @dataclass(frozen=True)
 class LoadedWeights:
     """What :func:`read_weights` found: the tensors, the encoder they were saved with (when the file says),
-    its options, and the metadata."""
+    its options, the metadata, and the training config of a checkpoint of this package (else ``{}``)."""
 
     tensors: dict[str, torch.Tensor]
     encoder: str | None
     encoder_options: dict[str, Any]
     meta: WeightsMeta | None
+    config: dict[str, Any]
 
 
 def read_weights(source: WeightsSource) -> LoadedWeights:
@@ -74,15 +76,19 @@ def read_weights(source: WeightsSource) -> LoadedWeights:
     """
     where = _describe(source)
     state = _read(Path(source)) if isinstance(source, str | Path) else source
-    encoder, options, meta = None, {}, None
+    encoder, options, meta, config = None, {}, None, {}
     if "format_version" in state and isinstance(state.get("model"), Mapping):  # a training checkpoint
-        config = state.get("config") or {}
+        config = dict(state.get("config") or {})
         model = config.get("model") or {}
         encoder, options, meta = model.get("encoder"), dict(model.get("encoder_options") or {}), _meta(config)
     elif isinstance(source, str | Path):
         sidecar = Path(f"{source}.json")
         if sidecar.is_file():
-            data = json.loads(sidecar.read_text())
+            try:
+                data = json.loads(sidecar.read_text())
+            except (OSError, ValueError) as error:
+                raise CheckpointError(f"'{sidecar}' beside the weights cannot be read as JSON ({error}); "
+                                      "rewrite it with tssl export or delete it") from None
             encoder, options = data.get("encoder"), dict(data.get("encoder_options") or {})
             meta = WeightsMeta.from_json(data)
     for key in _WRAPPERS:
@@ -92,7 +98,7 @@ def read_weights(source: WeightsSource) -> LoadedWeights:
     tensors = {k: v for k, v in state.items() if isinstance(v, torch.Tensor)}
     if not tensors:
         raise CheckpointError(f"{where} holds no tensors; pass a checkpoint or a state dict")
-    return LoadedWeights(tensors, encoder, options, meta)
+    return LoadedWeights(tensors, encoder, options, meta, config)
 
 
 def load_weights(encoder: nn.Module, name: str, source: WeightsSource) -> Layout:
@@ -167,7 +173,7 @@ def export_encoder(checkpoint_or_encoder: WeightsSource | nn.Module, format: str
         if foreign is None:
             raise ValueError(f"format '{format}' cannot hold encoder '{name}': it has no place for '{key}'")
         exported[foreign] = value.detach().clone()
-    return exported
+    return layout.write(exported) if layout.write is not None else exported
 
 
 def weights_meta(checkpoint: WeightsSource) -> WeightsMeta | None:
@@ -177,7 +183,7 @@ def weights_meta(checkpoint: WeightsSource) -> WeightsMeta | None:
 
 def sidecar(encoder: str, encoder_options: Mapping[str, Any], format: str, meta: WeightsMeta | None
             ) -> dict[str, Any]:
-    """The ``FILE.json`` written beside exported weights: the architecture, the format and :class:`WeightsMeta`."""
+    """The ``FILE.json`` beside exported weights: the architecture, the format and :class:`WeightsMeta`."""
     return {"encoder": encoder, "encoder_options": dict(encoder_options), "format": format,
             **(meta or WeightsMeta()).to_json()}
 
@@ -192,19 +198,20 @@ def _layout(name: str, format: str) -> Layout:
 
 def _best_fit(own: Mapping[str, torch.Tensor], tensors: Mapping[str, torch.Tensor], name: str, where: str
               ) -> tuple[Layout, str, dict[str, torch.Tensor], list[str], list[str]]:
-    """The (layout, prefix) under which the most of the encoder's keys are found, with what fits and what not."""
-    best: tuple[int, Layout, str] | None = None
+    """The (layout, prefix) under which most of the encoder's keys are found, with what fits and what not."""
+    best: tuple[int, Layout, str, Mapping[str, torch.Tensor]] | None = None
     for layout in layouts_for(name):
+        readable = layout.read(dict(tensors)) if layout.read is not None else tensors
         expected = {layout.foreign_key(k): k for k in own}
-        for prefix in _prefixes(tensors, [k for k in expected if k is not None]):
-            found = sum(f"{prefix}{foreign}" in tensors for foreign in expected if foreign is not None)
+        for prefix in _prefixes(readable, [k for k in expected if k is not None]):
+            found = sum(f"{prefix}{foreign}" in readable for foreign in expected if foreign is not None)
             if best is None or found > best[0]:
-                best = (found, layout, prefix)
+                best = (found, layout, prefix, readable)
     if best is None or best[0] == 0:
         formats = ", ".join(layout.name for layout in layouts_for(name))
         raise CheckpointError(f"{where} is in no format encoder '{name}' loads ({formats}): its keys begin "
                               f"{_few(sorted(tensors), 3)}; is it the weights of another architecture?")
-    _, layout, prefix = best
+    _, layout, prefix, tensors = best
     mapped: dict[str, torch.Tensor] = {}
     missing: list[str] = []
     for key in own:

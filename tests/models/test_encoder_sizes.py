@@ -11,13 +11,15 @@ import torch
 from temporal_ssl.models import build_encoder
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "encoders.md"
-PAPER_ENCODERS = {"c3d", "r3d_10", "r2plus1d_10", "caffenet_2d", "slow_r50", "r3d_50", "r3d_18", "r2plus1d_18"}
+PAPER_ENCODERS = {"c3d", "r3d_10", "r2plus1d_10", "caffenet_2d", "slow_r50", "r3d_50", "r3d_18",
+                  "r2plus1d_18"}
 
 
 def documented_counts() -> dict[str, tuple[int, int, int, str]]:
     """``name → (parameters, classifier, total, reference)`` from the doc's parameter table."""
     section = DOC.read_text().split("## Parameter counts", 1)[1].split("\n## ", 1)[0]
-    rows = re.findall(r"^\| `(\w+)` \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \| ([\d,.]+(?: M)?) \|", section, re.M)
+    row = r"^\| `(\w+)` \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \| ([\d,.]+(?: M)?) \|"
+    rows = re.findall(row, section, re.M)
     return {name: (int(p.replace(",", "")), int(c.replace(",", "")), int(t.replace(",", "")), ref)
             for name, p, c, t, ref in rows}
 

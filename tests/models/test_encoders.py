@@ -28,7 +28,8 @@ MAP_SHAPES = {
     "r3d_tiny": (128, 1, 2, 2), "r2plus1d_tiny": (128, 1, 2, 2), "resnet2d_tiny": (128, 4, 2, 2),
     "resnet18_2d": (512, 4, 1, 1), "video_vit_tiny": (128, 2, 4, 4), "video_vit_s": (384, 2, 2, 2),
     "video_vit_b": (768, 2, 2, 2),
-    "c3d": (512, 1, 2, 2), "caffenet_2d": (256, 2, 1, 1), "slow_r50": (2048, 4, 1, 1), "r3d_50": (2048, 2, 1, 1),
+    "c3d": (512, 1, 2, 2), "caffenet_2d": (256, 2, 1, 1), "slow_r50": (2048, 4, 1, 1),
+    "r3d_50": (2048, 2, 1, 1),
 }
 # Encoders whose feature is an fc layer per frame (averaged over frames), not the mean of the map.
 FC_FEATURES = {"caffenet_2d"}
@@ -149,7 +150,8 @@ def test_resnet50_stems_match_their_sampling(name: str, stem_kernel: int, time_s
     assert [stage[0].conv_a.kernel_size[0] for stage in encoder.stages] == [1, 1, 3, 3]
     frames = 8 if name == "slow_r50" else 16  # Slow 8×8; CVRL 16 frames, halved by the stem
     with torch.no_grad():
-        assert encoder.forward_feature_map(torch.randn(1, 3, frames, 64, 64)).shape == (1, 2048, time_steps, 2, 2)
+        feature_map = encoder.forward_feature_map(torch.randn(1, 3, frames, 64, 64))
+    assert feature_map.shape == (1, 2048, time_steps, 2, 2)
 
 
 @pytest.mark.parametrize("name", ["r3d_10", "r2plus1d_10", "resnet18_2d", "r3d_tiny", "resnet2d_tiny",

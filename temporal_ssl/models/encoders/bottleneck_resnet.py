@@ -1,10 +1,10 @@
 """3D ResNet-50 with bottleneck blocks: Slow-R50 (ρ-MoCo/ρ-BYOL, PySlowFast) and CVRL's R3D-50.
 
-Feichtenhofer et al., "SlowFast Networks for Video Recognition", ICCV 2019 (the Slow pathway alone, "Slow-only"),
-and Qian et al., "Spatiotemporal Contrastive Video Representation Learning", CVPR 2021. Both are a ResNet-50
-(3, 4, 6, 3 bottleneck blocks, widths 256-512-1024-2048) whose first 1×1 convolution of each block becomes
-``k×1×1`` in time: ``k = 1`` in res2/res3 and ``k = 3`` in res4/res5, so the early stages see each frame
-alone. They differ in the stem only:
+Feichtenhofer et al., "SlowFast Networks for Video Recognition", ICCV 2019 (the Slow pathway alone,
+"Slow-only"), and Qian et al., "Spatiotemporal Contrastive Video Representation Learning", CVPR 2021.
+Both are a ResNet-50 (3, 4, 6, 3 bottleneck blocks, widths 256-512-1024-2048) whose first 1×1 convolution of
+each block becomes ``k×1×1`` in time: ``k = 1`` in res2/res3 and ``k = 3`` in res4/res5, so the early
+stages see each frame alone. They differ in the stem only:
 
 * ``slow_r50``: a ``1×7×7`` stem that keeps every input frame (8 frames sampled 8 apart: "8×8");
 * ``r3d_50``: a ``5×7×7`` stem with temporal stride 2 (16 frames sampled 2 apart → 8 time steps).
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from temporal_ssl.models.encoders.contract import check_video_input
+from temporal_ssl.models.encoders.contract import MeanPooledEncoder, check_video_input
 from temporal_ssl.registry import ENCODERS
 
 _DEPTHS = {50: (3, 4, 6, 3)}
@@ -39,8 +39,8 @@ class Bottleneck3d(nn.Module):
     def __init__(self, in_channels: int, inner: int, out_channels: int, *, temporal_kernel: int,
                  stride: int) -> None:
         super().__init__()
-        self.conv_a = nn.Conv3d(in_channels, inner, (temporal_kernel, 1, 1), padding=(temporal_kernel // 2, 0, 0),
-                                bias=False)
+        self.conv_a = nn.Conv3d(in_channels, inner, (temporal_kernel, 1, 1),
+                                padding=(temporal_kernel // 2, 0, 0), bias=False)
         self.bn_a = nn.BatchNorm3d(inner)
         self.conv_b = nn.Conv3d(inner, inner, (1, 3, 3), stride=(1, stride, stride), padding=(0, 1, 1),
                                 bias=False)
@@ -63,7 +63,7 @@ class Bottleneck3d(nn.Module):
         return self.relu(y + (x if self.shortcut is None else self.shortcut(x)))
 
 
-class BottleneckResNet3d(nn.Module):
+class BottleneckResNet3d(MeanPooledEncoder):
     """A bottleneck 3D ResNet without classifier: ``[B, C, T, H, W] → [B, 2048]``.
 
     Args:
@@ -81,7 +81,8 @@ class BottleneckResNet3d(nn.Module):
                  zero_init_residual: bool = False, name: str = "bottleneck_resnet") -> None:
         super().__init__()
         if depth not in _DEPTHS:
-            raise ValueError(f"encoder '{name}': depth {depth} is not supported; choose one of {sorted(_DEPTHS)}")
+            raise ValueError(f"encoder '{name}': depth {depth} is not supported; choose one of "
+                             f"{sorted(_DEPTHS)}")
         if len(stage_temporal_kernels) != 4 or any(k < 1 or k % 2 == 0 for k in stage_temporal_kernels):
             raise ValueError(f"encoder '{name}': stage_temporal_kernels must list 4 odd kernel sizes, got "
                              f"{list(stage_temporal_kernels)}")
@@ -121,14 +122,6 @@ class BottleneckResNet3d(nn.Module):
         for stage in self.stages:
             x = stage(x)
         return x
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """Globally average-pooled ``[B, 2048]`` features."""
-        return self.forward_feature_map(x).mean(dim=(2, 3, 4))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Same as :meth:`forward_features`."""
-        return self.forward_features(x)
 
 
 @ENCODERS.register("slow_r50")

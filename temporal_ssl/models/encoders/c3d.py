@@ -1,10 +1,10 @@
 """C3D as VCOP trains it: eight 3×3×3 convolutions, batch norm after each, global average pooling.
 
-Tran et al., "Learning Spatiotemporal Features with 3D Convolutional Networks", ICCV 2015, with the two changes
-Xu et al. (VCOP, CVPR 2019) made: batch norm after every convolution, and ``pool5`` replaced by a global
-average pool (so any clip size works and the feature is 512-d; the fc6/fc7 layers are gone). Layer names
-follow the paper (``conv1``, ``conv2``, ``conv3a`` ... ``conv5b``). Pooling: 1×2×2 after conv1, 2×2×2 after
-conv2, conv3b and conv4b, so a ``16×112×112`` clip ends as a ``[512, 2, 7, 7]`` map.
+Tran et al., "Learning Spatiotemporal Features with 3D Convolutional Networks", ICCV 2015, with the two
+changes Xu et al. (VCOP, CVPR 2019) made: batch norm after every convolution, and ``pool5`` replaced by a
+global average pool (so any clip size works and the feature is 512-d; the fc6/fc7 layers are gone). Layer
+names follow the paper (``conv1``, ``conv2``, ``conv3a`` ... ``conv5b``). Pooling: 1×2×2 after conv1,
+2×2×2 after conv2, conv3b and conv4b, so a ``16×112×112`` clip ends as a ``[512, 2, 7, 7]`` map.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from temporal_ssl.models.encoders.contract import check_video_input
+from temporal_ssl.models.encoders.contract import MeanPooledEncoder, check_video_input
 from temporal_ssl.registry import ENCODERS
 
 # (name, output channels, pooling after it: None, "spatial" 1×2×2 or "full" 2×2×2)
@@ -24,7 +24,7 @@ _LAYERS = (
 )
 
 
-class C3DEncoder(nn.Module):
+class C3DEncoder(MeanPooledEncoder):
     """C3D with batch norm and global average pooling (VCOP's variant), ``[B, C, T, H, W] → [B, 512]``.
 
     Args:
@@ -54,14 +54,6 @@ class C3DEncoder(nn.Module):
             elif pool == "full":
                 x = self.pool_full(x)
         return x
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """Globally average-pooled ``[B, 512]`` features."""
-        return self.forward_feature_map(x).mean(dim=(2, 3, 4))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Same as :meth:`forward_features`."""
-        return self.forward_features(x)
 
 
 @ENCODERS.register("c3d")

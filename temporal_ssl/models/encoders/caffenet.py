@@ -45,8 +45,8 @@ class CaffeNetFrameEncoder(nn.Module):
         dropout: dropout after each fc layer.
     """
 
-    def __init__(self, *, in_channels: int = 3, output: Literal["fc6", "fc7"] = "fc7", batch_norm: bool = False,
-                 dropout: float = 0.5) -> None:
+    def __init__(self, *, in_channels: int = 3, output: Literal["fc6", "fc7"] = "fc7",
+                 batch_norm: bool = False, dropout: float = 0.5) -> None:
         super().__init__()
         if output not in ("fc6", "fc7"):
             raise ValueError(f"caffenet_2d output='{output}' is not supported; choose 'fc6' or 'fc7'")
@@ -79,8 +79,9 @@ class CaffeNetFrameEncoder(nn.Module):
 
     def _pool5(self, frames: torch.Tensor) -> torch.Tensor:
         if min(frames.shape[-2:]) < MIN_FRAME_SIZE:
-            raise ValueError(f"encoder 'caffenet_2d' needs frames of at least {MIN_FRAME_SIZE}×{MIN_FRAME_SIZE} "
-                             f"pixels, got {tuple(frames.shape[-2:])}; crop larger (the papers use 227)")
+            raise ValueError(f"encoder 'caffenet_2d' needs frames of at least "
+                             f"{MIN_FRAME_SIZE}×{MIN_FRAME_SIZE} pixels, got {tuple(frames.shape[-2:])}; "
+                             "crop larger (the papers use 227)")
         x = self.lrn(self.pool(self._unit("conv1", frames)))
         x = self.lrn(self.pool(self._unit("conv2", x)))
         x = self._unit("conv5", self._unit("conv4", self._unit("conv3", x)))
@@ -112,5 +113,7 @@ class CaffeNetFrameEncoder(nn.Module):
 @ENCODERS.register("caffenet_2d")
 def caffenet_2d(*, in_channels: int = 3, output: Literal["fc6", "fc7"] = "fc7", batch_norm: bool = False,
                 dropout: float = 0.5) -> CaffeNetFrameEncoder:
-    """CaffeNet per frame (Shuffle & Learn / OPN): ``[B, C, T, H, W] → [B, 4096]``, map ``[B, 256, T, h, w]``."""
-    return CaffeNetFrameEncoder(in_channels=in_channels, output=output, batch_norm=batch_norm, dropout=dropout)
+    """CaffeNet per frame (Shuffle & Learn / OPN): ``[B, C, T, H, W] → [B, 4096]``, map
+    ``[B, 256, T, h, w]``."""
+    return CaffeNetFrameEncoder(in_channels=in_channels, output=output, batch_norm=batch_norm,
+                                dropout=dropout)

@@ -14,12 +14,12 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from temporal_ssl.models.encoders.contract import check_video_input
+from temporal_ssl.models.encoders.contract import MeanPooledEncoder, check_video_input
 from temporal_ssl.models.layers.conv_blocks import ConvKind, conv_unit
 from temporal_ssl.registry import ENCODERS
 
 
-class SmallVideoCNN(nn.Module):
+class SmallVideoCNN(MeanPooledEncoder):
     """``len(widths)`` conv units of one kind, then global average pooling.
 
     Args:
@@ -54,14 +54,6 @@ class SmallVideoCNN(nn.Module):
         """``[B, widths[-1], T', H', W']`` output of the last unit."""
         check_video_input(x, self.in_channels, encoder=self.name)
         return self.units(x)
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """Globally average-pooled ``[B, widths[-1]]`` features."""
-        return self.forward_feature_map(x).mean(dim=(2, 3, 4))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Same as :meth:`forward_features`."""
-        return self.forward_features(x)
 
 
 @ENCODERS.register("r3d_tiny")

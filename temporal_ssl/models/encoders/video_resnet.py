@@ -21,14 +21,14 @@ import torch
 from torch import nn
 from torchvision.models.video import resnet as tv
 
-from temporal_ssl.models.encoders.contract import check_video_input
+from temporal_ssl.models.encoders.contract import MeanPooledEncoder, check_video_input
 from temporal_ssl.models.layers.conv_blocks import conv_with_in_channels, factorised_conv
 from temporal_ssl.registry import ENCODERS
 
 _CONV = {"3d": (tv.Conv3DSimple, tv.BasicStem), "2plus1d": (tv.Conv2Plus1D, tv.R2Plus1dStem)}
 
 
-class VideoResNetEncoder(nn.Module):
+class VideoResNetEncoder(MeanPooledEncoder):
     """A torchvision ``VideoResNet`` with BasicBlocks, classifier removed.
 
     Args:
@@ -70,14 +70,6 @@ class VideoResNetEncoder(nn.Module):
         for stage in (self.net.layer1, self.net.layer2, self.net.layer3, self.net.layer4):
             x = stage(x)
         return x
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """Globally average-pooled ``[B, 512]`` features."""
-        return self.forward_feature_map(x).mean(dim=(2, 3, 4))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Same as :meth:`forward_features`."""
-        return self.forward_features(x)
 
 
 def _refactorise_like_vcop(net: tv.VideoResNet, in_channels: int) -> None:
