@@ -44,7 +44,8 @@ class PretrainResult:
     """What a pretraining run produced.
 
     Args:
-        output_dir: the run folder (config.yaml, metrics.jsonl, checkpoints/, loss_curve.png, summary.json).
+        output_dir: the run folder (config.yaml, metrics.jsonl, checkpoints/, loss_curve.png, summary.json);
+            ``None`` for a run that wrote nothing.
         checkpoint: the last checkpoint written (the final one when ``completed``).
         step, total_steps: optimizer steps done and planned.
         stopped_by_signal: the signal number that stopped the run early, else ``None``.
@@ -53,7 +54,7 @@ class PretrainResult:
         pretext_at_chance: whether that accuracy ended at chance (a warning was logged), ``None`` if unknown.
     """
 
-    output_dir: Path
+    output_dir: Path | None
     checkpoint: Path | None
     step: int
     total_steps: int
@@ -194,18 +195,25 @@ def run_training(
         outcome.last_metrics,
     )
     if ctx.is_main and output_dir is not None:
+        seconds = time.perf_counter() - started
         result = _finish(
-            result, model, run_name, wall_seconds=time.perf_counter() - started, warn_at_chance=warn_at_chance
+            result, output_dir, model, run_name, wall_seconds=seconds, warn_at_chance=warn_at_chance
         )
     return result
 
 
 def _finish(
-    result: PretrainResult, model: nn.Module, run_name: str, *, wall_seconds: float, warn_at_chance: bool
+    result: PretrainResult,
+    output_dir: Path,
+    model: nn.Module,
+    run_name: str,
+    *,
+    wall_seconds: float,
+    warn_at_chance: bool,
 ) -> PretrainResult:
     """Plot the loss curve, check the pretext against chance and write ``summary.json`` (rank 0)."""
-    records = read_metrics(result.output_dir / "metrics.jsonl")
-    plot_loss_curve(result.output_dir / "metrics.jsonl", result.output_dir / "loss_curve.png")
+    records = read_metrics(output_dir / "metrics.jsonl")
+    plot_loss_curve(output_dir / "metrics.jsonl", output_dir / "loss_curve.png")
     head = getattr(model, "head", None)
     num_classes = getattr(head, "out_features", None) if getattr(head, "produces", None) == "logits" else None
     accuracy = final_accuracy(records) if num_classes else None
@@ -217,7 +225,7 @@ def _finish(
     )
     summary = {
         **asdict(result),
-        "output_dir": str(result.output_dir),
+        "output_dir": str(output_dir),
         "checkpoint": str(result.checkpoint),
         "completed": result.completed,
         "pretext": run_name,
@@ -225,7 +233,7 @@ def _finish(
         "chance_accuracy": 1.0 / num_classes if num_classes else None,
         "wall_seconds": wall_seconds,
     }
-    tmp = result.output_dir / "summary.json.tmp"
+    tmp = output_dir / "summary.json.tmp"
     tmp.write_text(json.dumps(summary, indent=2) + "\n")
-    os.replace(tmp, result.output_dir / "summary.json")
+    os.replace(tmp, output_dir / "summary.json")
     return result

@@ -32,6 +32,7 @@ from temporal_ssl.engine.run import run_training
 from temporal_ssl.engine.signals import TrainingStopped
 from temporal_ssl.engine.train_config import TrainConfig
 from temporal_ssl.eval.config import ExtractionConfig, FinetuneConfig
+from temporal_ssl.eval.encoders import weights_sha256
 from temporal_ssl.eval.features import FeatureRequest, FeatureSet, extract_features
 from temporal_ssl.eval.metrics import ClassificationMetrics, classification_metrics
 from temporal_ssl.losses.cross_entropy import CrossEntropyLoss
@@ -152,7 +153,8 @@ def train_classifier(
             a resume refuses a checkpoint whose ``model`` differs).
         resume: ``"auto"`` (the default) continues from the latest checkpoint of ``output_dir`` if there is
             one, so running the same evaluation again continues a stopped fine-tune or reuses a finished one
-            (a checkpoint whose ``model`` or ``finetune`` settings differ is refused); ``None`` starts afresh
+            (a checkpoint whose ``model``, ``finetune`` settings or starting weights differ is refused);
+            ``None`` starts afresh
             (refused where ``output_dir`` already holds checkpoints); or a checkpoint path.
 
     Raises:
@@ -161,6 +163,7 @@ def train_classifier(
     device = torch.device(device)
     ctx = current_context(device)
     started = time.perf_counter()
+    start = weights_sha256(encoder)  # a re-run from other weights must not continue this fine-tune
     model = build_classifier(encoder, num_classes, head_dropout=config.head_dropout, seed=seed).to(device)
     frozen = (model.encoder,) if config.backbone_lr_scale == 0 else ()
     pretext = LabeledClips(
@@ -190,7 +193,7 @@ def train_classifier(
             ctx=ctx,
             train=finetune_train_settings(config, seed=seed, device=device),
             optim=config.optim,
-            config={**(checkpoint_config or {}), "finetune": to_dict(config)},
+            config={**(checkpoint_config or {}), "finetune": {**to_dict(config), "initial_weights": start}},
             output_dir=folder,
             resume_from=resume_from,
             run_name="finetune",
@@ -256,9 +259,34 @@ def run_finetune(
         checkpoint_config=checkpoint_config,
         resume=resume,
     )
-    logits = extract_features(
-        [classifier_request("logits", trained.model)],
+    logits, metrics = score_classifier(
+        trained.model,
         test_records,
+        config=config,
+        extraction=extraction,
+        num_classes=num_classes,
+        class_names=class_names,
+        device=device,
+        output_dir=output_dir,
+    )
+    return FinetuneResult(trained, metrics, logits)
+
+
+def score_classifier(
+    model: PretextModel,
+    records: Sequence[VideoRecord],
+    *,
+    config: FinetuneConfig,
+    extraction: ExtractionConfig,
+    num_classes: int,
+    class_names: Sequence[str] = (),
+    device: torch.device | str = "cpu",
+    output_dir: str | Path | None = None,
+) -> tuple[FeatureSet, ClassificationMetrics]:
+    """Score every one of ``config.test_views`` of ``records``: the per-view logits and the metrics."""
+    logits = extract_features(
+        [classifier_request("logits", model)],
+        records,
         config.test_views,
         extraction=extraction,
         device=device,
@@ -268,4 +296,4 @@ def run_finetune(
     metrics = classification_metrics(
         logits.features, logits.labels, num_classes=num_classes, class_names=class_names
     )
-    return FinetuneResult(trained, metrics, logits)
+    return logits, metrics

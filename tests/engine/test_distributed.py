@@ -8,26 +8,58 @@ batch of 8 at that step. DDP averages the two gradients, which equals the gradie
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import torch
 
 from temporal_ssl.engine.checkpoint import CHECKPOINT_DIRNAME, list_checkpoints, load_checkpoint
 
-from .launch import run_worker
-
 WORKER = Path(__file__).with_name("train_worker.py")
 STEPS = 3
 
 
+def _run(args: list[str]) -> None:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(args, capture_output=True, text=True, timeout=240, env=env)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
 def test_two_process_ddp_matches_one_process_on_the_same_global_batch(tmp_path: Path) -> None:
-    run_worker(
-        WORKER,
-        *("--out", str(tmp_path / "ddp"), "--max-steps", str(STEPS), "--batch-size", "4"),
-        *("--checkpoint-every", "2", "--per-rank-dirs"),
-        processes=2,
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            str(WORKER),
+            "--out",
+            str(tmp_path / "ddp"),
+            "--max-steps",
+            str(STEPS),
+            "--batch-size",
+            "4",
+            "--checkpoint-every",
+            "2",
+            "--per-rank-dirs",
+        ]
     )
-    run_worker(WORKER, "--out", str(tmp_path / "single"), "--max-steps", str(STEPS), "--batch-size", "8")
+    _run(
+        [
+            sys.executable,
+            str(WORKER),
+            "--out",
+            str(tmp_path / "single"),
+            "--max-steps",
+            str(STEPS),
+            "--batch-size",
+            "8",
+        ]
+    )
     rank0, rank1 = (torch.load(tmp_path / "ddp" / f"result_rank{r}.pt") for r in (0, 1))
     single = torch.load(tmp_path / "single" / "result_rank0.pt")
 

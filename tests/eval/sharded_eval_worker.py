@@ -1,42 +1,35 @@
-"""One process of a sharded evaluation, for ``test_sharded_evaluation.py``.
+"""What each rank of the sharded-evaluation test does, and the single-process reference of the same.
 
-Run under ``python -m torch.distributed.run --nproc_per_node 2 sharded_eval_worker.py --records R --out D``:
-every rank extracts its share of the videos (through the feature cache, twice: a miss, then a hit), runs the
-linear probe and k-NN on the gathered features, fine-tunes a BN-free toy encoder with DDP and tests it, and
-saves ``rank<r>.pt``. The test calls :func:`evaluate` and :func:`finetune` in its own process for the
-single-process reference.
+:func:`rank_job` runs on each of two gloo ranks: every rank extracts its share of the videos (through the
+feature cache, twice: a miss, then a hit), runs the linear probe and k-NN on the gathered features,
+fine-tunes a BN-free toy encoder with DDP and tests it, and saves ``rank<r>.pt``. The test calls
+:func:`evaluate` and :func:`finetune` in its own process for the reference.
 """
 
 from __future__ import annotations
 
-import argparse
-import pickle
-import sys
 from pathlib import Path
 from typing import Any
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the checkout, for tests.engine.toy
-
-from temporal_ssl.data.transforms import VideoEvalTransform  # noqa: E402
-from temporal_ssl.engine.distributed import init_distributed, shutdown_distributed  # noqa: E402
-from temporal_ssl.engine.optim import OptimConfig  # noqa: E402
-from temporal_ssl.eval.config import (  # noqa: E402
+from temporal_ssl.data.transforms import VideoEvalTransform
+from temporal_ssl.engine.optim import OptimConfig
+from temporal_ssl.eval.config import (
     ClipViews,
     ExtractionConfig,
     FinetuneConfig,
     KnnConfig,
     LinearProbeConfig,
 )
-from temporal_ssl.eval.feature_cache import cached_features  # noqa: E402
-from temporal_ssl.eval.features import FeatureRequest  # noqa: E402
-from temporal_ssl.eval.finetune import run_finetune  # noqa: E402
-from temporal_ssl.eval.knn import run_knn  # noqa: E402
-from temporal_ssl.eval.linear_probe import run_linear_probe  # noqa: E402
-from temporal_ssl.pipeline.loader import LoaderConfig  # noqa: E402
-from temporal_ssl.types import VideoRecord  # noqa: E402
-from tests.engine.toy import ToyEncoder  # noqa: E402
+from temporal_ssl.eval.feature_cache import cached_features
+from temporal_ssl.eval.features import FeatureRequest
+from temporal_ssl.eval.finetune import run_finetune
+from temporal_ssl.eval.knn import run_knn
+from temporal_ssl.eval.linear_probe import run_linear_probe
+from temporal_ssl.pipeline.loader import LoaderConfig
+from temporal_ssl.types import VideoRecord
+from tests.engine.toy import ToyEncoder
 
 VIEWS = ClipViews(
     num_clips=2,
@@ -106,19 +99,8 @@ def finetune(records: list[VideoRecord], out: Path, *, batch_size: int) -> dict[
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--records", type=Path, required=True, help="two pickled record lists")
-    parser.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    ctx = init_distributed("cpu")
-    records = pickle.loads(args.records.read_bytes())
-    result = evaluate(records["eval"], args.out / "cache")
-    result["finetune"] = finetune(records["finetune"], args.out / "finetune", batch_size=1)
-    torch.save(result, args.out / f"rank{ctx.rank}.pt")
-    shutdown_distributed()
-
-
-if __name__ == "__main__":
-    main()
+def rank_job(rank: int, records: dict[str, list[VideoRecord]], out: Path) -> None:
+    """Evaluate ``records["eval"]``, fine-tune on ``records["finetune"]`` and save ``out/rank<rank>.pt``."""
+    result = evaluate(records["eval"], out / "cache")
+    result["finetune"] = finetune(records["finetune"], out / "finetune", batch_size=1)
+    torch.save(result, out / f"rank{rank}.pt")

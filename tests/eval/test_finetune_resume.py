@@ -2,8 +2,7 @@
 
 Fine-tuning goes through the engine's loop, so it inherits exact resume: the stopped run saves a checkpoint
 like pretraining does, and ``resume="auto"`` continues with the same batches, augmentations, dropout masks,
-BatchNorm statistics and optimizer moments. The resumed run starts from an encoder with other weights, so
-everything must come from the checkpoint.
+BatchNorm statistics and optimizer moments; a run from other starting weights or settings is refused.
 """
 
 from __future__ import annotations
@@ -99,7 +98,10 @@ def test_a_fine_tune_stopped_by_sigterm_resumes_exactly(
     with pytest.raises(ConfigError, match=re.escape("already holds checkpoints of another run")):
         _finetune(labeled_records, tmp_path / "split", init_seed=1, resume=None)  # would mix two runs
 
-    resumed = _finetune(labeled_records, tmp_path / "split", init_seed=99)  # resume="auto" by default
+    with pytest.raises(CheckpointError, match=re.escape("'finetune.initial_weights' is")):
+        _finetune(labeled_records, tmp_path / "split", init_seed=99)  # other starting weights: another run
+
+    resumed = _finetune(labeled_records, tmp_path / "split", init_seed=1)  # resume="auto" by default
     assert resumed.trained.steps == STEPS
     for key, value in straight.trained.model.state_dict().items():
         assert torch.equal(resumed.trained.model.state_dict()[key], value), key

@@ -1,4 +1,4 @@
-"""Evaluation under torchrun: two gloo CPU processes share the work and get the single process's results.
+"""Evaluation under torchrun: two gloo CPU ranks share the work and get the single process's results.
 
 Feature extraction: each rank extracts half the videos, and after the gather both hold the single process's
 features (in the records' order, the broken video left out and named) and get its linear-probe and k-NN
@@ -8,7 +8,6 @@ ranks together compute the single process's gradient) and tests on half the vide
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +16,8 @@ import torch
 
 from temporal_ssl.engine.checkpoint import CHECKPOINT_DIRNAME, list_checkpoints, load_checkpoint
 from temporal_ssl.types import VideoRecord
-from tests.engine.launch import run_worker
-from tests.eval.sharded_eval_worker import evaluate, finetune
-
-WORKER = Path(__file__).with_name("sharded_eval_worker.py")
+from tests.eval.sharded_eval_worker import evaluate, finetune, rank_job
+from tests.losses.ranks import run_on_two_ranks
 
 
 @pytest.fixture(scope="module")
@@ -29,11 +26,10 @@ def two_ranks(
     labeled_records: list[VideoRecord],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[list[dict[str, Any]], Path]:
-    """Both ranks' results of one 2-process run of the worker, and its output folder."""
+    """Both ranks' results of one run of :func:`rank_job` on two gloo ranks, and its output folder."""
     out = tmp_path_factory.mktemp("two_ranks")
     records = {"eval": records_with_a_broken_video[0], "finetune": labeled_records}
-    (out / "records.pkl").write_bytes(pickle.dumps(records))
-    run_worker(WORKER, "--records", str(out / "records.pkl"), "--out", str(out), processes=2)
+    run_on_two_ranks(rank_job, out, records, out)
     return [torch.load(out / f"rank{r}.pt", weights_only=False) for r in (0, 1)], out
 
 
