@@ -23,7 +23,7 @@ changed), scaled to the measured values. Any doubt returns ``None`` and the call
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -181,9 +181,11 @@ def _is_idr(codec: str, packet: av.Packet, length_size: int) -> bool:
 
 def _confirm(path: str, source: _Source, display_pts: list[int], rank: dict[int, int],
              keyframes: set[int]) -> dict[int, av.VideoFrame] | None:
-    """Decode the first frames and, without a break, the last two groups of pictures to the end; then decode
-    the first frames of the last group again after a seek. Every frame must be the next one the packets
-    announced, and the frames after the seek must equal, bit for bit, those decoded across the keyframe (so
+    """Decode the first frames and, without a break, the last two groups of pictures to the end (the
+    second-to-last without its non-reference pictures, which no later picture depends on: it only brings the
+    decoder to the last keyframe as a sequential decode would); then decode the first frames of the last group
+    again after a seek. Every frame must be the next one the packets announced (after a skipped picture, the
+    next one shown), and the frames after the seek must equal, bit for bit, those decoded across the keyframe (so
     it is a clean entry point). The first two stretches are decoded after a seek on ``source``; the last one
     with a new decoder, since a flushed decoder can hide an IDR picture that is no clean entry point.
     Returns the decoded frames by display index, or ``None``."""
@@ -193,14 +195,14 @@ def _confirm(path: str, source: _Source, display_pts: list[int], rank: dict[int,
         logger.debug("%s: full probe (fewer than 3 keyframes: the checks would decode most of it)", path)
         return None
     frames: dict[int, av.VideoFrame] = {}
-    for start, stop in ((0, min(_START_FRAMES, count)), (ordered[-2], count)):
-        got = _decode_segment(source, display_pts, rank, keyframes, start, stop)
+    last = ordered[-1]
+    for start, stop, full_from in ((0, min(_START_FRAMES, count), 0), (ordered[-2], count, last)):
+        got = _decode_segment(source, display_pts, rank, keyframes, start, stop, full_from)
         if got is None:
             logger.debug("%s: full probe (frames %d-%d do not decode as the packets announced)", path, start,
                          stop - 1)
             return None
         frames.update(got)
-    last = ordered[-1]
     fresh, stream = open_video_stream(path)  # a new decoder: a flushed one can hide an unclean entry point
     with fresh:
         again = _decode_segment((fresh, stream), display_pts, rank, keyframes, last,
@@ -216,25 +218,50 @@ def _planes(frame: av.VideoFrame) -> list[bytes]:
 
 
 def _decode_segment(source: _Source, display_pts: list[int], rank: dict[int, int], keyframes: set[int],
-                    start: int, stop: int) -> dict[int, av.VideoFrame] | None:
+                    start: int, stop: int, full_from: int | None = None) -> dict[int, av.VideoFrame] | None:
     """Frames ``start`` to ``stop - 1`` decoded after a seek to keyframe ``start``, or ``None`` when one is not
-    the frame the packets announced."""
+    the frame the packets announced. Before keyframe ``full_from`` (default: ``start``), non-reference
+    pictures are skipped, so frames there may be missing but must still come in display order."""
     container, stream = source
     container.seek(display_pts[start], stream=stream, backward=True)  # flushes the decoder
+    full_from = start if full_from is None else full_from
     expected, frames = start, {}
-    for frame in decoded_frames(container, stream):
-        index = rank.get(frame.pts) if frame.pts is not None else None
-        if index is None:
-            return None
-        if index < start:
-            continue  # frames shown before the seek target
-        if index != expected or bool(frame.key_frame) != (index in keyframes):
-            return None
-        frames[index] = frame
-        expected += 1
-        if expected == stop:
-            return frames
+    try:
+        for frame in _frames_from(container, stream, display_pts[full_from] if full_from > start else None):
+            index = rank.get(frame.pts) if frame.pts is not None else None
+            if index is None:
+                return None
+            if index < start:
+                continue  # frames shown before the seek target
+            skipped_some = index < full_from and index > expected
+            if (index != expected and not skipped_some) or bool(frame.key_frame) != (index in keyframes):
+                return None
+            frames[index] = frame
+            expected = index + 1
+            if expected == stop:
+                return frames
+    except av.FFmpegError as error:
+        logger.debug("%s: decoding failed (%s)", container.name, error)
+        return None
     return None  # the stream ended early: a truncated or damaged tail
+
+
+def _frames_from(container: av.container.InputContainer, stream: av.VideoStream,
+                 resume_pts: int | None) -> Iterator[av.VideoFrame]:
+    """The decoded frames from the container's position; with ``resume_pts``, non-reference pictures are
+    skipped until the packet of that pts (a keyframe) arrives."""
+    if resume_pts is None:
+        yield from decoded_frames(container, stream)
+        return
+    context = stream.codec_context
+    context.skip_frame = "NONREF"
+    try:
+        for packet in container.demux(stream):
+            if packet.pts == resume_pts:
+                context.skip_frame = "DEFAULT"
+            yield from packet.decode()
+    finally:
+        context.skip_frame = "DEFAULT"
 
 
 def _motion(decoded: dict[int, av.VideoFrame], sizes: Sequence[int], reordered: Sequence[bool],
