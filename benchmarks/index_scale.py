@@ -118,7 +118,8 @@ def probe_parts(path: str) -> dict[str, float]:
     from temporal_ssl.io import probe as probe_module
 
     started = time.perf_counter()
-    record = probe_module._scan(path, os.stat(path), keep_checks=True)  # the steps probe_video runs, one by one
+    # the steps probe_video runs, one by one
+    record = probe_module._scan(path, os.stat(path), keep_checks=True)
     seconds = {"scan and references": time.perf_counter() - started}
     for backend in available_backends():
         started = time.perf_counter()

@@ -11,9 +11,10 @@ are where decoding can start. The scan vouches for a file only when it can tell 
 - every keyframe is a clean entry point (an H.264/HEVC IDR picture; VP8/VP9/MPEG-4 keyframes are), so a
   decode that starts there gives the frames a decode from the start gives (open GOPs and intra refresh fail);
 - decoding confirms it: the first frames and the last two groups of pictures to the end (so a truncated or
-  damaged tail is caught) must come out one per packet, in pts order, with the keyframe flags the packets
-  announced, and the frames after the last keyframe must come out the same, bit for bit, when decoding starts
-  there (real files exist whose IDR pictures are no clean entry points for FFmpeg's decoder).
+  damaged tail is caught; the second-to-last without the pictures no other one refers to) must come out one
+  per packet, in pts order, with the keyframe flags the packets announced, and the frames after the last
+  keyframe must come out the same, bit for bit, when decoding starts there (real files exist whose IDR
+  pictures are no clean entry points for FFmpeg's decoder).
 
 Those decoded frames also give the reference thumbnails that each backend's seeking is verified against, and
 measured motion; motion elsewhere is estimated from packet sizes (a predicted frame's size follows how much
@@ -185,9 +186,9 @@ def _confirm(path: str, source: _Source, display_pts: list[int], rank: dict[int,
     second-to-last without its non-reference pictures, which no later picture depends on: it only brings the
     decoder to the last keyframe as a sequential decode would); then decode the first frames of the last group
     again after a seek. Every frame must be the next one the packets announced (after a skipped picture, the
-    next one shown), and the frames after the seek must equal, bit for bit, those decoded across the keyframe (so
-    it is a clean entry point). The first two stretches are decoded after a seek on ``source``; the last one
-    with a new decoder, since a flushed decoder can hide an IDR picture that is no clean entry point.
+    next one shown), and the frames after the seek must equal, bit for bit, those decoded across the keyframe
+    (so it is a clean entry point). The first two stretches are decoded after a seek on ``source``, the last
+    one with a new decoder, since a flushed decoder can hide an IDR picture that is no clean entry point.
     Returns the decoded frames by display index, or ``None``."""
     count = len(display_pts)
     ordered = sorted(keyframes)
@@ -219,8 +220,8 @@ def _planes(frame: av.VideoFrame) -> list[bytes]:
 
 def _decode_segment(source: _Source, display_pts: list[int], rank: dict[int, int], keyframes: set[int],
                     start: int, stop: int, full_from: int | None = None) -> dict[int, av.VideoFrame] | None:
-    """Frames ``start`` to ``stop - 1`` decoded after a seek to keyframe ``start``, or ``None`` when one is not
-    the frame the packets announced. Before keyframe ``full_from`` (default: ``start``), non-reference
+    """Frames ``start`` to ``stop - 1`` decoded after a seek to keyframe ``start``, or ``None`` when one is
+    not the frame the packets announced. Before keyframe ``full_from`` (default: ``start``), non-reference
     pictures are skipped, so frames there may be missing but must still come in display order."""
     container, stream = source
     container.seek(display_pts[start], stream=stream, backward=True)  # flushes the decoder

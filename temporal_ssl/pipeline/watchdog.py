@@ -1,4 +1,4 @@
-"""A time limit on decoding one sample, so a file that hangs the demuxer or decoder costs its timeout, not a run.
+"""A time limit on decoding one sample: a file that hangs the demuxer or decoder costs its timeout, not a run.
 
 The decode runs in a fresh helper thread while the calling thread waits on it with a deadline. The
 backends release the GIL while they demux and decode (PyAV's demuxer and codec calls, the FFI and torch-op

@@ -48,7 +48,7 @@ def hang_in_c() -> None:
     libc.pthread_mutex_lock(mutex)  # never returns; ctypes released the GIL
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the C-level hang uses glibc's pthread mutex")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the hang uses a glibc pthread mutex")
 @pytest.mark.parametrize(("workers", "batched_augment"), [(0, False), (2, False), (1, True)],
                          ids=["in-process", "two-workers", "background-thread"])
 def test_a_decode_hanging_inside_c_is_stopped_and_its_sample_replaced(
