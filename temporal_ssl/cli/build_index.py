@@ -18,6 +18,7 @@ Examples::
     tssl build-index --format kinetics --root data/kinetics400 --annotations data/k400/train.csv \\
         --workers 16 --out indexes/k400_train.index
     tssl build-index --format ssv2 --root data/ssv2 --split val --out indexes/ssv2_val.jsonl
+    tssl build-index --datasets datasets.yaml --data ucf101 --out indexes/ucf101_1.index
     tssl build-index --format folder --root my_videos_by_class --out indexes/mine.index
     tssl build-index --format list --root unlabeled_videos --out indexes/pool.index
     tssl build-index --format multicamera --root synthetic/pretrain --out indexes/pretrain.index
@@ -43,6 +44,7 @@ from temporal_ssl.data.probe_pool import DEFAULT_TIMEOUT_S
 from temporal_ssl.data.quarantine import write_jsonl
 from temporal_ssl.errors import TemporalSSLError
 from temporal_ssl.io.backends import BACKEND_NAMES
+from temporal_ssl.recipes.catalog import DATASETS_HELP, dataset_section
 
 FORMATS = ("folder", "list", "ucf101", "hmdb51", "kinetics", "ssv2", "multicamera")
 NUMBERED_SPLITS = ("ucf101", "hmdb51")
@@ -51,6 +53,10 @@ NUMBERED_SPLITS = ("ucf101", "hmdb51")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", metavar="NAME",
+                        help="a dataset of the catalog (or a packaged data config): its format, root, "
+                             "annotations, split and cache folder, unless the flags below set them")
+    parser.add_argument("--datasets", metavar="CATALOG", help=DATASETS_HELP)
     parser.add_argument("--format", choices=FORMATS, help="on-disk layout of the corpus")
     parser.add_argument("--root", help="folder holding the videos")
     parser.add_argument("--annotations",
@@ -83,6 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.merge:
         return _merge(args.merge, args.out)
+    if args.data is not None:
+        try:
+            fill_from_dataset(args, dataset_section(args.data, args.datasets))
+        except TemporalSSLError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     if args.format is None or args.root is None:
         parser.error("--format and --root are required (unless --merge joins finished shards)")
     shard = None
@@ -114,6 +126,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     seconds = time.perf_counter() - started
     return _report(index, args.out, f"index built in {seconds:.3f} s")
+
+
+def fill_from_dataset(args: argparse.Namespace, section: dict[str, object]) -> None:
+    """Set every location flag left out on the command line from the dataset's ``data:`` section."""
+    split = section.get("split_number") if section.get("format") in NUMBERED_SPLITS else section.get("split")
+    values = {key: section.get(key) for key in ("format", "root", "annotations", "cache_dir", "workers",
+                                                 "verify_backends")}
+    values["split"] = None if split is None else str(split)
+    for flag, value in values.items():
+        if getattr(args, flag) is None and value is not None:
+            setattr(args, flag, value)
 
 
 def _merge(parts: list[str], out: str) -> int:

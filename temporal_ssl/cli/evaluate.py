@@ -48,6 +48,7 @@ from temporal_ssl.eval import EvalConfig, evaluate, load_eval_config
 from temporal_ssl.eval.dataset_protocols import published_protocols
 from temporal_ssl.eval.report import summary_lines
 from temporal_ssl.pipeline.records import SYNTHETIC_FORMAT
+from temporal_ssl.recipes.catalog import DATASETS_HELP, config_with_dataset
 from temporal_ssl.registry import import_plugin
 
 
@@ -67,8 +68,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="a YAML file, or a packaged eval config's name such as ucf101/finetune_split1 "
              "(default: linear_probe)",
     )
-    parser.add_argument("--data", type=config_argument("data"), metavar="FILE|NAME",
-                        help="a data config (file or packaged name) replacing the config's dataset")
+    parser.add_argument("--data", metavar="FILE|NAME",
+                        help="the dataset replacing the config's: a data config file, a dataset of the "
+                             "catalog, or a packaged data config's name")
+    parser.add_argument("--datasets", metavar="CATALOG", help=DATASETS_HELP)
     parser.add_argument("--output-dir", help="report folder (same as output_dir=...)")
     parser.add_argument(
         "--baselines",
@@ -124,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for module in args.plugin:
             import_plugin(module)
-        config = load_eval_config(args.config, overrides, data_path=args.data)
+        base = config_with_dataset(args.config, args.data, args.datasets)
+        config = load_eval_config(None, overrides, base=base)
         refuse_synthetic_views_on_real_data(args, overrides, config)
         result = evaluate(config, args.checkpoint)
     except TrainingStopped as stopped:  # a fine-tune stopped by a signal, its checkpoint saved

@@ -27,6 +27,7 @@ from temporal_ssl.config_files import config_argument
 from temporal_ssl.errors import TemporalSSLError
 from temporal_ssl.eval import load_eval_config
 from temporal_ssl.eval.export import export_features
+from temporal_ssl.recipes.catalog import DATASETS_HELP, config_with_dataset
 from temporal_ssl.registry import import_plugin
 
 
@@ -40,8 +41,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--config", type=config_argument("eval"), default="linear_probe",
         help="a YAML file, or a packaged eval config's name (default: linear_probe)",
     )
-    parser.add_argument("--data", type=config_argument("data"), metavar="FILE|NAME",
-                        help="a data config (file or packaged name) replacing the config's dataset")
+    parser.add_argument("--data", metavar="FILE|NAME",
+                        help="the dataset replacing the config's: a data config file, a dataset of the "
+                             "catalog, or a packaged data config's name")
+    parser.add_argument("--datasets", metavar="CATALOG", help=DATASETS_HELP)
     parser.add_argument(
         "--split", default="test", help="split of the data (train, test, val; 'all' for every video)"
     )
@@ -73,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for module in args.plugin:
             import_plugin(module)
-        config = load_eval_config(args.config, args.overrides, data_path=args.data)
+        base = config_with_dataset(args.config, args.data, args.datasets)
+        config = load_eval_config(None, args.overrides, base=base)
         features = getattr(config, args.protocol).features
         use_train_views = args.views == "train" or (args.views is None and args.split == "train")
         views = features.views_for_train if use_train_views else features.test_views

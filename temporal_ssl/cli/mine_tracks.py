@@ -11,6 +11,7 @@ Examples::
 
     tssl mine-tracks --data indexes/pool.index --out tracks/pool.jsonl --workers 8
     tssl mine-tracks --data unlabeled_videos/ --out tracks.jsonl --track-length 30 --resume
+    tssl mine-tracks --datasets datasets.yaml --data my_unlabeled --out tracks/mine.jsonl
     tssl mine-tracks --config tracking --out tracks/synthetic.jsonl \\
         miner.num_boxes=2 tracker.min_similarity=0.5
     # then train with: pretext.options.tracks=tracks/synthetic.jsonl
@@ -26,6 +27,7 @@ from typing import Any
 
 from temporal_ssl.config import apply_overrides, from_dict, load_yaml
 from temporal_ssl.config_files import config_argument
+from temporal_ssl.recipes.catalog import DATASETS_HELP, dataset_section
 from temporal_ssl.errors import TemporalSSLError
 from temporal_ssl.pipeline.records import DataConfig, load_records
 from temporal_ssl.pretext.tracking.corpus_mining import mine_corpus, videos_of
@@ -38,8 +40,10 @@ PRETEXT_KEYS = {"track_length": "track_length", "mine_frame_stride": "frame_stri
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", help="an index from tssl build-index or a folder of videos; "
-                                       "default: the config's data section")
+    parser.add_argument("--data", help="an index from tssl build-index, a folder of videos, or a dataset of "
+                                       "the catalog (or a packaged data config); default: the config's data "
+                                       "section")
+    parser.add_argument("--datasets", metavar="CATALOG", help=DATASETS_HELP)
     parser.add_argument("--config", type=config_argument("pretrain"),
                         help="a pretrain config (file or packaged name) whose pretext.options set the "
                              "mining options")
@@ -57,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_yaml(args.config) if args.config else {}
         options = mining_options(config, args)
-        records = load_records(data_config(args.data, config.get("data")), progress=not args.no_progress)
+        data = data_config(args.data, config.get("data"), args.datasets)
+        records = load_records(data, progress=not args.no_progress)
         summary = mine_corpus(videos_of(records), args.out, options, workers=args.workers, resume=args.resume,
                               overwrite=args.overwrite, progress=not args.no_progress)
     except TemporalSSLError as error:
@@ -96,10 +101,12 @@ def mining_options(config: dict[str, Any], args: argparse.Namespace) -> TrackMin
     return TrackMiningOptions.from_dict(values, where="mining")
 
 
-def data_config(data: str | None, section: dict[str, Any] | None) -> DataConfig:
-    """``--data`` as an index file or a folder of videos, else the config's ``data:`` section."""
+def data_config(data: str | None, section: dict[str, Any] | None, datasets: str | None = None) -> DataConfig:
+    """``--data`` as an index file, a folder of videos or a dataset name, else the config's ``data:``."""
     if data is None:
         return from_dict(DataConfig, section, where="data")
     path = Path(data)
+    if not path.exists():
+        return from_dict(DataConfig, dataset_section(data, datasets), where=f"dataset '{data}'")
     return DataConfig(format="index" if path.suffix == ".jsonl" else "list", root=str(path), split=None)
 

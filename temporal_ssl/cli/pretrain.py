@@ -27,10 +27,14 @@ A config, key=value overrides, the quick-run flags, a plugin module of your own 
     python tools/pretrain.py --config configs/pretrain/vcop.yaml --output-dir runs/vcop --resume auto
     python tools/pretrain.py --config configs/pretrain/vcop.yaml --dry-run     # validate only, touch no data
 
-Another dataset: ``--data`` swaps the whole ``data:`` section (overrides only change single keys)::
+Another dataset: ``--data`` swaps the whole ``data:`` section (overrides only change single keys); it takes
+a file, a dataset named in the catalog (``--datasets``, else ``$TSSL_DATASETS``, else
+``~/.config/temporal_ssl/datasets.yaml``), or a packaged data config; a catalog name wins over a packaged
+one::
 
     python tools/pretrain.py --config configs/pretrain/cvrl.yaml --data configs/data/ucf101.yaml \\
         data.root=/datasets/UCF-101 augment.output_size=112 loader.decode_size=128 model.encoder=r3d_18
+    python tools/pretrain.py --config cvrl --datasets datasets.yaml --data ucf101 augment.output_size=112
 
 One GPU (AMP picks bf16 where supported; ``loader.batch_size`` is per process)::
 
@@ -74,6 +78,7 @@ from temporal_ssl.errors import ConfigError, TemporalSSLError
 from temporal_ssl.eval.pretrain_and_evaluate import pretrain_and_evaluate
 from temporal_ssl.eval.report import summary_lines
 from temporal_ssl.pipeline.records import SYNTHETIC_FORMAT
+from temporal_ssl.recipes.catalog import DATASETS_HELP, config_with_dataset
 from temporal_ssl.registry import import_plugin
 
 IS_MAIN = int(os.environ.get("RANK", "0")) == 0
@@ -101,8 +106,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     add("overrides", nargs="*", metavar="key=value", help="config overrides, e.g. optim.lr=1e-3")
     add("--config", type=config_argument("pretrain"), default="default",
         help="a YAML file, or a packaged pretrain config's name such as vcop (default: default)")
-    add("--data", type=config_argument("data"), metavar="FILE|NAME",
-        help="replace the data: section (a YAML file, or a packaged data config such as ucf101)")
+    add("--data", metavar="FILE|NAME",
+        help="replace the data: section (a YAML file, a dataset of the catalog, or a packaged data config "
+             "such as ucf101)")
+    add("--datasets", metavar="CATALOG", help=DATASETS_HELP)
     add("--plugin", action="append", default=[], metavar="MODULE", help="import MODULE first (repeatable)")
     add("--output-dir", help="run folder (same as train.output_dir=...)")
     add("--max-steps", type=int, help="optimizer steps (same as train.max_steps=...)")
@@ -154,7 +161,8 @@ def load_config(args: argparse.Namespace) -> PretrainConfig:
         overrides.append(f"train.output_dir={json.dumps(args.output_dir)}")  # quoted: any path stays a string
     if args.max_steps is not None:
         overrides.append(f"train.max_steps={args.max_steps}")
-    config = load_pretrain_config(args.config, overrides, data_path=args.data)
+    base = config_with_dataset(args.config, args.data, args.datasets)
+    config = load_pretrain_config(None, overrides, base=base)
     refuse_synthetic_settings_on_real_data(args, config)
     return config
 

@@ -24,6 +24,7 @@ import yaml
 from temporal_ssl.config import load_yaml, merge
 from temporal_ssl.config_files import packaged_configs, resolve_config
 from temporal_ssl.errors import ConfigError
+from temporal_ssl.pipeline.records import SYNTHETIC_FORMAT
 
 CATALOG_ENV = "TSSL_DATASETS"
 ENTRY_KEYS = ("format", "root", "annotations", "split", "split_number", "cache_dir", "workers", "min_frames",
@@ -33,6 +34,11 @@ ENTRY_KEYS = ("format", "root", "annotations", "split", "split_number", "cache_d
 STEP_KEYS = ("split", "split_number", "min_frames")
 
 Catalog = dict[str, dict[str, Any]]
+
+DATASETS_HELP = (f"dataset catalog YAML mapping dataset names to format, root, annotations (default: "
+                 f"${CATALOG_ENV}, then ~/.config/temporal_ssl/datasets.yaml); its names win over packaged "
+                 "data configs")
+"""The ``--datasets`` help every command shares."""
 
 
 def default_catalog_path() -> Path:
@@ -100,7 +106,8 @@ def resolve_dataset(name: str, catalog: Catalog, base: Mapping[str, Any] | None 
 
     Precedence: the catalog entry, then the packaged ``configs/data/<name>.yaml``. When the entry has the
     format of ``base`` (or of the packaged config), it is merged over it, so the step keeps its own split and
-    split number; an entry of another format replaces it, keeping only the step's split keys.
+    split number; an entry of another format replaces it, keeping only the step's split keys (none from the
+    synthetic corpus, whose splits exist nowhere else).
     """
     packaged = packaged_data_section(name)
     entry = catalog.get(name, packaged)
@@ -112,6 +119,8 @@ def resolve_dataset(name: str, catalog: Catalog, base: Mapping[str, Any] | None 
     base.pop("synthetic", None)
     if entry.get("format", base.get("format")) == base.get("format"):
         return merge(base, entry)
+    if base.get("format", SYNTHETIC_FORMAT) == SYNTHETIC_FORMAT:  # the corpus's own splits mean nothing elsewhere
+        return dict(entry)
     return merge({k: base[k] for k in STEP_KEYS if k in base}, entry)
 
 
@@ -138,6 +147,7 @@ def config_with_dataset(config: str | Path, data: str | None = None,
         datasets: ``--datasets``, the catalog (``None``: ``$TSSL_DATASETS``, then the default path).
     """
     mapping = load_yaml(resolve_config(config))
+    catalog = find_catalog(datasets)  # a catalog named but missing fails even when --data is left out
     if data is None:
         return mapping
     path = Path(data)
@@ -147,4 +157,12 @@ def config_with_dataset(config: str | Path, data: str | None = None,
             raise ConfigError(f"dataset file '{path}' has no 'data:' section; pass a configs/data/*.yaml "
                               "file")
         return {**mapping, "data": dict(section)}
-    return apply_dataset(mapping, data, load_catalog(find_catalog(datasets)))
+    if path.suffix in (".yaml", ".yml"):
+        raise ConfigError(f"dataset file '{path}' does not exist; pass an existing data config, or a dataset "
+                          "name from the catalog or the packaged data configs")
+    return apply_dataset(mapping, data, load_catalog(catalog))
+
+
+def dataset_section(name: str, datasets: str | Path | None = None) -> dict[str, Any]:
+    """The ``data:`` section dataset ``name`` stands for on its own (catalog first, then packaged)."""
+    return resolve_dataset(name, load_catalog(find_catalog(datasets)))
