@@ -3,6 +3,7 @@
 On the embedded synthetic corpus (the labeled part of the checkpoint's pretraining corpus), CPU-sized::
 
     python tools/evaluate.py --checkpoint runs/pretrain/default/checkpoints/step_00001500.pt
+    python tools/evaluate.py --checkpoint runs/pretrain/default        # a run folder: its latest checkpoint
     python tools/evaluate.py --checkpoint CKPT --config configs/eval/all.yaml --baselines
     python tools/evaluate.py --checkpoint CKPT --config configs/eval/knn.yaml knn.k=10
     python tools/evaluate.py --checkpoint random model.encoder=r3d_tiny
@@ -21,6 +22,12 @@ Published protocols, with the data on disk::
         data.root=/datasets/UCF-101
     python tools/evaluate.py --checkpoint CKPT --config configs/eval/kinetics400/linear_probe.yaml \\
         data.root=/datasets/kinetics400 data.annotations=/datasets/kinetics400/annotations device=cuda
+
+Several processes (``torchrun`` starts one per GPU; each extracts and trains on its share, rank 0 writes the
+report)::
+
+    torchrun --standalone --nproc_per_node 8 tools/evaluate.py --checkpoint RUN_DIR \\
+        --config eval/kinetics400/linear_probe --datasets datasets.yaml --data kinetics400
 
 A pretrained encoder against both baselines with a dataset's own comparison protocol::
 
@@ -45,7 +52,9 @@ from temporal_ssl.config_files import config_argument
 from temporal_ssl.engine.signals import TrainingStopped
 from temporal_ssl.errors import ConfigError, TemporalSSLError
 from temporal_ssl.eval import EvalConfig, evaluate, load_eval_config
+from temporal_ssl.engine.distributed import shutdown_distributed
 from temporal_ssl.eval.dataset_protocols import published_protocols
+from temporal_ssl.eval.evaluate import eval_context
 from temporal_ssl.eval.report import summary_lines
 from temporal_ssl.pipeline.records import SYNTHETIC_FORMAT
 from temporal_ssl.recipes.catalog import DATASETS_HELP, config_with_dataset
@@ -60,8 +69,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--checkpoint",
         required=True,
-        metavar="CKPT|random",
-        help="a checkpoint file, or 'random' for a randomly initialised encoder",
+        metavar="CKPT|RUN_DIR|random",
+        help="a checkpoint file, a pretraining run folder (its latest checkpoint), or 'random' for a "
+             "randomly initialised encoder",
     )
     parser.add_argument(
         "--config", type=config_argument("eval"), default="linear_probe",
@@ -130,13 +140,19 @@ def main(argv: list[str] | None = None) -> int:
         base = config_with_dataset(args.config, args.data, args.datasets)
         config = load_eval_config(None, overrides, base=base)
         refuse_synthetic_views_on_real_data(args, overrides, config)
-        result = evaluate(config, args.checkpoint)
+        ctx = eval_context(config.device)  # under torchrun: every rank evaluates its share, rank 0 reports
+        try:
+            result = evaluate(config, args.checkpoint)
+        finally:
+            shutdown_distributed()
     except TrainingStopped as stopped:  # a fine-tune stopped by a signal, its checkpoint saved
         print(stopped, file=sys.stderr)
         return stopped.exit_code
     except TemporalSSLError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if not ctx.is_main:
+        return 0
     print("\n".join(summary_lines(result)))
     print(f"report:  {result.files['markdown']}\nresults: {result.files['json']}")
     pictures = sorted(path for kind, path in result.files.items() if kind.startswith("confusion_"))

@@ -26,6 +26,7 @@ from pathlib import Path
 from temporal_ssl.config_files import config_argument
 from temporal_ssl.errors import TemporalSSLError
 from temporal_ssl.eval import load_eval_config
+from temporal_ssl.eval.evaluate import resolve_checkpoint
 from temporal_ssl.eval.export import export_features
 from temporal_ssl.recipes.catalog import DATASETS_HELP, config_with_dataset
 from temporal_ssl.registry import import_plugin
@@ -36,7 +37,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides")
-    parser.add_argument("--checkpoint", required=True, metavar="CKPT|random")
+    parser.add_argument("--checkpoint", required=True, metavar="CKPT|RUN_DIR|random",
+                        help="a checkpoint file, a run folder (its latest checkpoint), or random")
     parser.add_argument(
         "--config", type=config_argument("eval"), default="linear_probe",
         help="a YAML file, or a packaged eval config's name (default: linear_probe)",
@@ -83,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         views = features.views_for_train if use_train_views else features.test_views
         written = export_features(
             config,
-            args.checkpoint,
+            resolve_checkpoint(args.checkpoint),
             split=None if args.split == "all" else args.split,
             output=args.output,
             views=views,

@@ -13,15 +13,25 @@ supervised baseline, so that row is always named ``supervised_scratch``.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import torch
+import torch.distributed as dist
 
 from temporal_ssl.config import to_dict
-from temporal_ssl.engine.distributed import resolve_device
-from temporal_ssl.errors import ConfigError
+from temporal_ssl.engine.checkpoint import CHECKPOINT_DIRNAME, find_latest_checkpoint
+from temporal_ssl.engine.distributed import (
+    DistributedContext,
+    barrier,
+    current_context,
+    init_distributed,
+    resolve_device,
+    shutdown_distributed,
+)
+from temporal_ssl.errors import CheckpointError, ConfigError
 from temporal_ssl.eval.config import EvalConfig
 from temporal_ssl.eval.encoders import (
     RANDOM_CHECKPOINT,
@@ -47,11 +57,32 @@ logger = logging.getLogger(__name__)
 DEFAULT_OUTPUT_ROOT = Path("runs") / "eval"
 
 
-def resolve_eval_device(choice: str) -> torch.device:
-    """``auto`` → the local GPU if any, else the CPU; ``cuda`` without a GPU is a ``ConfigError``."""
+def resolve_eval_device(choice: str, local_rank: int = 0) -> torch.device:
+    """``auto`` → this process's GPU if any, else the CPU; ``cuda`` without a GPU is a ``ConfigError``."""
     if choice == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device = 'cuda' but torch.cuda.is_available() is False; set device=cpu (or auto)")
-    return resolve_device("cpu" if choice == "cpu" else "auto")
+    return resolve_device("cpu" if choice == "cpu" else "auto", local_rank)
+
+
+def eval_context(choice: str) -> DistributedContext:
+    """Join the ``torchrun`` process group if there is one (or stay in the one the caller joined); every rank
+    evaluates on its own device (``cuda:LOCAL_RANK``)."""
+    device = resolve_eval_device(choice, int(os.environ.get("LOCAL_RANK", "0")))
+    init_distributed("cpu" if device.type == "cpu" else "cuda")
+    return current_context(device)
+
+
+def resolve_checkpoint(checkpoint: str | Path) -> str | Path:
+    """``checkpoint`` as a file: a run folder (or its ``checkpoints/``) stands for its latest checkpoint."""
+    path = Path(checkpoint)
+    if str(checkpoint) == RANDOM_CHECKPOINT or not path.is_dir():
+        return checkpoint
+    latest = find_latest_checkpoint(path / CHECKPOINT_DIRNAME) or find_latest_checkpoint(path)
+    if latest is None:
+        raise CheckpointError(f"run folder '{path}' holds no checkpoint (looked in "
+                              f"'{path / CHECKPOINT_DIRNAME}' and the folder itself); pass a checkpoint file "
+                              "or a finished run's folder")
+    return latest
 
 
 def default_output_dir(checkpoint: str | Path) -> Path:
@@ -84,17 +115,41 @@ def evaluate(
 ) -> EvalResult:
     """Run ``config.protocols`` on ``checkpoint`` (and ``config.baselines``); write the report.
 
+    Under ``torchrun`` every process makes the same call: each extracts its share of the videos and trains on
+    its share of every batch, all get the same metrics, and rank 0 alone writes the report.
+
     Args:
         config: the validated evaluation config.
-        checkpoint: a checkpoint path, or ``"random"`` (then ``config.model.encoder`` names the architecture).
+        checkpoint: a checkpoint path, a run folder (its latest checkpoint), or ``"random"`` (then
+            ``config.model.encoder`` names the architecture).
         splits: labeled videos already read (``None``: read from ``config.data``).
         write: write the report (``results.json``, ``results.md``, confusion PNGs, per-class CSVs, accuracy
             bars) to the output folder (``config.output_dir``, default :func:`default_output_dir`), and
             fine-tuning logs and checkpoints beside them; ``False`` writes nothing.
         pretraining: the pretraining that produced ``checkpoint`` in the same command, reported with it.
     """
+    owns_group = not dist.is_initialized()
+    ctx = eval_context(config.device)
+    try:
+        return _evaluate(config, resolve_checkpoint(checkpoint), ctx, splits=splits, write=write,
+                         pretraining=pretraining)
+    finally:
+        if owns_group:
+            shutdown_distributed()
+
+
+def _evaluate(
+    config: EvalConfig,
+    checkpoint: str | Path,
+    ctx: DistributedContext,
+    *,
+    splits: LabeledSplits | None,
+    write: bool,
+    pretraining: PretrainingSummary | None,
+) -> EvalResult:
+    """:func:`evaluate` on this rank's device, once the process group is joined."""
     started = time.perf_counter()
-    device = resolve_eval_device(config.device)
+    device = ctx.device
     loaded = load_subject_encoder(config, checkpoint)
     loaded.encoder.to(device)
     is_random = loaded.checkpoint is None
@@ -105,7 +160,12 @@ def evaluate(
             if config.use_checkpoint_corpus
             else config.data
         )
-        splits = load_labeled_splits(data, train_split=config.train_split, test_split=config.test_split)
+        if ctx.is_main:
+            splits = load_labeled_splits(data, train_split=config.train_split, test_split=config.test_split)
+        barrier()  # rank 0 generated / indexed the corpus; the others read its cache
+        if not ctx.is_main:
+            splits = load_labeled_splits(data, train_split=config.train_split, test_split=config.test_split,
+                                         progress=False)
     model_config = {"encoder": loaded.name, "encoder_options": loaded.options}
     main_name = RANDOM_INIT if is_random else PRETRAINED
     subjects = [Subject(main_name, loaded.encoder, weights_sha256(loaded.encoder))]
@@ -162,6 +222,6 @@ def evaluate(
             "evaluate": time.perf_counter() - started,
         },
     )
-    if write:
+    if write and ctx.is_main:
         write_report(result, output_dir)
     return result
