@@ -220,6 +220,9 @@ class FinetuneConfig:
         log_every_steps: metrics line interval.
         progress_bar: show a progress bar.
         save_checkpoint: write the fine-tuned model (encoder + head) into the output folder.
+        checkpoint_every_steps: save every N steps (and always at the end or on SIGTERM/SIGINT), so that
+            ``--resume auto`` loses at most N steps of a long fine-tune.
+        keep_checkpoints: how many recent checkpoints to keep (0 = all).
         test_views: multi-view testing.
     """
 
@@ -243,6 +246,8 @@ class FinetuneConfig:
     log_every_steps: int = 25
     progress_bar: bool = True
     save_checkpoint: bool = True
+    checkpoint_every_steps: int = 500
+    keep_checkpoints: int = 3
     test_views: ClipViews = field(default_factory=ClipViews)
 
     def __post_init__(self) -> None:
@@ -255,10 +260,14 @@ class FinetuneConfig:
             "log_every_steps",
             "num_frames_per_clip",
             "frame_stride",
+            "checkpoint_every_steps",
         ):
             value = getattr(self, key)
             if value is not None and value < 1:
                 raise ValueError(f"finetune.{key} must be >= 1, got {value}")
+        if self.keep_checkpoints < 0:
+            raise ValueError(f"finetune.keep_checkpoints must be >= 0 (0 keeps all), got "
+                             f"{self.keep_checkpoints}")
         if self.backbone_lr_scale < 0:
             raise ValueError(
                 f"finetune.backbone_lr_scale must be >= 0 (0 freezes the encoder), got "

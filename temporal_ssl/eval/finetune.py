@@ -110,6 +110,8 @@ def finetune_train_settings(config: FinetuneConfig, *, seed: int, device: torch.
         device="cuda" if device.type == "cuda" else "cpu",
         progress_bar=config.progress_bar,
         save_checkpoints=config.save_checkpoint,
+        checkpoint_every_steps=config.checkpoint_every_steps,
+        keep_checkpoints=config.keep_checkpoints,
     )
 
 
