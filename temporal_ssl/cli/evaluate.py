@@ -49,10 +49,10 @@ import sys
 
 from temporal_ssl.config import load_yaml
 from temporal_ssl.config_files import config_argument
+from temporal_ssl.engine.distributed import shutdown_distributed
 from temporal_ssl.engine.signals import TrainingStopped
 from temporal_ssl.errors import ConfigError, TemporalSSLError
 from temporal_ssl.eval import EvalConfig, evaluate, load_eval_config
-from temporal_ssl.engine.distributed import shutdown_distributed
 from temporal_ssl.eval.dataset_protocols import published_protocols
 from temporal_ssl.eval.evaluate import eval_context
 from temporal_ssl.eval.report import summary_lines

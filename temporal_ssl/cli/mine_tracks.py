@@ -27,11 +27,11 @@ from typing import Any
 
 from temporal_ssl.config import apply_overrides, from_dict, load_yaml
 from temporal_ssl.config_files import config_argument
-from temporal_ssl.recipes.catalog import DATASETS_HELP, dataset_section
 from temporal_ssl.errors import TemporalSSLError
 from temporal_ssl.pipeline.records import DataConfig, load_records
 from temporal_ssl.pretext.tracking.corpus_mining import mine_corpus, videos_of
 from temporal_ssl.pretext.tracking.track_mining import TrackMiningOptions
+from temporal_ssl.recipes.catalog import DATASETS_HELP, dataset_section
 
 PRETEXT_KEYS = {"track_length": "track_length", "mine_frame_stride": "frame_stride", "miner": "miner",
                 "tracker": "tracker"}

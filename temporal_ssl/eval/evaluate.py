@@ -51,6 +51,7 @@ from temporal_ssl.eval.results import (
     PretrainingSummary,
     ProtocolResult,
 )
+from temporal_ssl.pipeline.records import DataConfig
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +104,18 @@ def load_subject_encoder(config: EvalConfig, checkpoint: str | Path) -> LoadedEn
         encoder_options=config.model.encoder_options,
         seed=config.seed,
     )
+
+
+def read_splits_main_first(config: EvalConfig, data: DataConfig, ctx: DistributedContext) -> LabeledSplits:
+    """The labeled splits, read by rank 0 first (it generates or indexes the corpus), then by the others from
+    its cache."""
+    if not ctx.is_main:
+        barrier()
+    splits = load_labeled_splits(data, train_split=config.train_split, test_split=config.test_split,
+                                 progress=ctx.is_main)
+    if ctx.is_main:
+        barrier()
+    return splits
 
 
 def evaluate(
@@ -160,12 +173,7 @@ def _evaluate(
             if config.use_checkpoint_corpus
             else config.data
         )
-        if ctx.is_main:
-            splits = load_labeled_splits(data, train_split=config.train_split, test_split=config.test_split)
-        barrier()  # rank 0 generated / indexed the corpus; the others read its cache
-        if not ctx.is_main:
-            splits = load_labeled_splits(data, train_split=config.train_split, test_split=config.test_split,
-                                         progress=False)
+        splits = read_splits_main_first(config, data, ctx)
     model_config = {"encoder": loaded.name, "encoder_options": loaded.options}
     main_name = RANDOM_INIT if is_random else PRETRAINED
     subjects = [Subject(main_name, loaded.encoder, weights_sha256(loaded.encoder))]

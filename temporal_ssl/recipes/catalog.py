@@ -119,7 +119,7 @@ def resolve_dataset(name: str, catalog: Catalog, base: Mapping[str, Any] | None 
     base.pop("synthetic", None)
     if entry.get("format", base.get("format")) == base.get("format"):
         return merge(base, entry)
-    if base.get("format", SYNTHETIC_FORMAT) == SYNTHETIC_FORMAT:  # the corpus's own splits mean nothing elsewhere
+    if base.get("format", SYNTHETIC_FORMAT) == SYNTHETIC_FORMAT:  # its splits mean nothing elsewhere
         return dict(entry)
     return merge({k: base[k] for k in STEP_KEYS if k in base}, entry)
 
