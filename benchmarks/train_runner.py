@@ -4,7 +4,7 @@ The same step the trainer runs (``accumulate_gradients`` + ``apply_gradients``: 
 timed on either random tensors (``synthetic`` input: the model's own speed, nanoGPT's ``bench.py`` idea) or
 the batches of a real pretraining loader (``loader`` input: what a run actually gets). Their ratio says how
 much the input pipeline costs. Steps are timed after warm-up, with a device synchronisation so GPU work is
-counted.
+counted. ``python -m benchmarks.train`` is the command.
 """
 
 from __future__ import annotations
