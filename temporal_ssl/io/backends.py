@@ -17,7 +17,7 @@ BACKEND_NAMES = ("pyav", "torchcodec", "decord")
 measures)."""
 
 _IMPORTS = {"pyav": "av", "torchcodec": "torchcodec.decoders", "decord": "decord"}
-_PIP_NAMES = {"pyav": "av", "torchcodec": "torchcodec", "decord": "decord"}
+_PIP_NAMES = {"pyav": "av", "torchcodec": "'temporal_ssl[torchcodec]'", "decord": "'temporal_ssl[decord]'"}
 
 
 @cache
@@ -43,7 +43,7 @@ def check_backend_name(name: str) -> None:
 
 
 def require_backend(name: str) -> None:
-    """Raise :class:`BackendUnavailableError` naming the pip package when backend ``name`` cannot be used."""
+    """Raise :class:`BackendUnavailableError` naming the extra to install when backend ``name`` cannot be used."""
     check_backend_name(name)
     problem = _import_problem(name)
     if problem is not None:
