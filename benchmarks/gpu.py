@@ -39,9 +39,10 @@ from benchmarks.nvdec_check import markdown_table as nvdec_table
 from benchmarks.train import DEFAULT_CONFIG, folder_overrides
 from benchmarks.train_runner import format_table, run_benchmark
 from benchmarks.videos import add_video_arguments, video_files, video_folder
+from temporal_ssl.config_files import packaged_configs
 from temporal_ssl.cpus import usable_cpus
 
-PRETRAIN_CONFIGS = Path(__file__).resolve().parents[1] / "configs" / "pretrain"
+PRETRAIN_CONFIGS = packaged_configs() / "pretrain"
 
 
 def require_cuda() -> torch.device:

@@ -14,8 +14,8 @@ CPU, model and loader side by side (small batch, few steps)::
 The main job's loader and model on the CPU, with torch's default thread count and with the cores the loader's
 workers leave free (what training uses), and the ratio between the two::
 
-    python -m benchmarks.train --device cpu --input loader --config configs/pretrain/default.yaml \\
-        --data configs/data/synthetic.yaml --encoders r3d_tiny --batch-size 32 --steps 40 --compare-threads
+    python -m benchmarks.train --device cpu --input loader --config default --data synthetic \\
+        --encoders r3d_tiny --batch-size 32 --steps 40 --compare-threads
 
 One GPU, AMP on, batches that fill the card, GPU decoding for the loader::
 
@@ -35,9 +35,10 @@ import torch
 
 from benchmarks.train_runner import format_table, run_benchmark
 from benchmarks.videos import add_video_arguments, video_folder
+from temporal_ssl.config_files import config_argument, packaged_configs
 from temporal_ssl.engine.distributed import resolve_device
 
-DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "pretrain" / "cvrl.yaml"
+DEFAULT_CONFIG = packaged_configs() / "pretrain" / "cvrl.yaml"
 
 
 def folder_overrides(folder: Path, *, frames: int, size: int, decode_size: int,
@@ -61,10 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     add_video_arguments(parser)
     parser.add_argument("--encoders", nargs="+", default=["r3d_18", "r2plus1d_18", "video_vit_s"])
     parser.add_argument("--input", choices=["synthetic", "loader", "both"], default="both")
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
+    parser.add_argument("--config", type=config_argument("pretrain"), default=DEFAULT_CONFIG,
                         help="pretraining config whose loader feeds the 'loader' input (default: cvrl)")
-    parser.add_argument("--data", help="read this dataset config (e.g. configs/data/ucf101.yaml) instead of "
-                                       "a folder of videos")
+    parser.add_argument("--data", type=config_argument("data"),
+                        help="read this dataset config (e.g. ucf101) instead of a folder of videos")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     parser.add_argument("--batch-size", type=int, help="clips per step (default: 2 on CPU, 64 on a GPU)")
     parser.add_argument("--steps", type=int, default=5, help="timed steps")
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         size=args.size,
         config_path=str(args.config),
         overrides=overrides,
-        data_path=args.data,
+        data_path=None if args.data is None else str(args.data),
         compare_threads=args.compare_threads,
     )
     name = (

@@ -11,7 +11,7 @@ leaks it through frame-type quality differences; see docs/synthetic_corpus.md):
 * ``mpeg4`` (``.avi``, as UCF101 ships): MPEG-4 Part 2 at a constant quantiser of 2, every frame a
   keyframe; the fastest to write, the largest files.
 
-``tools/check_shortcuts.py`` measures what any of them leaks on a written corpus.
+``tssl check-shortcuts`` measures what any of them leaks on a written corpus.
 """
 
 from __future__ import annotations
