@@ -3,7 +3,7 @@
 Each family's config (configs/pretrain/<name>.yaml) is pretrained on the embedded synthetic corpus with each
 seed, then probed on the labelled test videos beside a randomly initialised encoder and one trained with
 labels from scratch (the main job's comparison, ``temporal_ssl.experiment.run_experiment``). Prints and writes
-the table of docs/benchmarks.md: mean and per-seed top-1, the margin over random init, the pretext's own final
+the table of the README: mean and per-seed top-1, the margin over random init, the pretext's own final
 accuracy and each run's time (pretraining, from the run's metrics log, plus evaluation). Results are written
 after every run; run the same command again and finished pretraining runs are reused (only their evaluation
 is repeated). ``data.root=DIR`` puts the corpus in ``DIR`` (generated there once).

@@ -4,7 +4,7 @@ Layout: ``pretrain_config`` (the schema) → ``components`` (pretext, model and 
 is read) → ``pretrain`` (corpus, loader, DDP set-up) → ``run`` (optimizer, resume, summary) → ``trainer.fit``
 (the loop) → ``step`` (AMP, accumulation, clipping); ``checkpoint`` and ``resume`` (atomic saves, exact
 resume), ``metrics_log``, ``signals``, ``distributed``, ``schedule``, ``optim``; ``pretrained`` loads a
-checkpoint back for evaluation. ``python -m benchmarks.train`` times training steps.
+checkpoint back for evaluation; ``benchmark`` times training steps.
 """
 
 from temporal_ssl.engine.checkpoint import find_latest_checkpoint, load_checkpoint

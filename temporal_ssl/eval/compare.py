@@ -43,7 +43,7 @@ SYNTHETIC_VIEWS = ClipViews(
 
 Each clip spans 23 of the 32 frames, so every view sees most of the action: the classes differ in how
 motion unfolds over the whole video (a supervised 3D CNN learns them from 16 frames at stride 2 but not
-from 16 consecutive frames: ``python -m benchmarks.time_dependence``). 12 frames is what the default pretext feeds
+from 16 consecutive frames: ``tools/check_time_dependence.py``). 12 frames is what the default pretext feeds
 its encoder (3 clips of 4); the four clips together decode each video's 32 frames once. Measured on the
 default checkpoints of seeds 0 / 1 / 2 trained with 2 torch threads (pretrained − random init, video top-1):
 +20.4 / +21.2 / +24.2 with these views, +16.0 / +12.3 / +15.8 with 4 × 12 consecutive frames (3 × 12 and
