@@ -122,7 +122,11 @@ def training_table(checks: list[TrainCheck], steps: int) -> str:
 
 def nvdec_decoders(device: torch.device) -> dict[str, Decode]:
     """torchcodec's CUDA decoder used directly, and temporal_ssl's reader on CUDA."""
-    from torchcodec.decoders import VideoDecoder
+    try:
+        from torchcodec.decoders import VideoDecoder
+    except ImportError as error:
+        raise SystemExit(f"the NVDEC check needs torchcodec ({error}): pip install -e '.[torchcodec]', or "
+                         "leave the check out with --skip nvdec") from None
 
     from temporal_ssl.io import open_video
 
