@@ -170,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="parts to leave out")
     args = parser.parse_intermixed_args(argv)
     device = require_cuda()
+    decoders = nvdec_decoders(device) if "nvdec" not in args.skip else {}  # a missing torchcodec fails first
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     torch.backends.cuda.matmul.allow_tf32 = True
     torch.backends.cudnn.allow_tf32 = True
@@ -187,8 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n## Training, {args.steps} steps with AMP, batch {args.batch_size} per GPU\n")
         print(training_table(checks, args.steps), flush=True)
         failed |= any(c.error or c.steps < args.steps for c in checks)
-    if "nvdec" not in args.skip:
-        decoders = nvdec_decoders(device)
+    if decoders:
         results = [check for path in video_files(videos)
                    for check in check_decoders(path, decoders, count=args.frames)]
         print("\n## NVDEC against the CPU reader (same frames)\n")
