@@ -41,6 +41,7 @@ from benchmarks.train_runner import format_table, run_benchmark
 from benchmarks.videos import add_video_arguments, video_files, video_folder
 from temporal_ssl.config_files import packaged_configs
 from temporal_ssl.cpus import usable_cpus
+from temporal_ssl.engine.step import resolve_amp
 
 PRETRAIN_CONFIGS = packaged_configs() / "pretrain"
 
@@ -174,8 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     torch.backends.cuda.matmul.allow_tf32 = True
     torch.backends.cudnn.allow_tf32 = True
-    print(f"{torch.cuda.get_device_name(device)}, torch {torch.__version__}, CUDA {torch.version.cuda}\n",
-          flush=True)
+    print(f"{torch.cuda.get_device_name(device)}, torch {torch.__version__}, CUDA {torch.version.cuda}, "
+          f"AMP {resolve_amp('auto', device)}\n", flush=True)
     videos = video_folder(args)
     failed = False
     if "train" not in args.skip:
