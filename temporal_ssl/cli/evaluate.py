@@ -36,6 +36,7 @@ import sys
 from pathlib import Path
 
 from temporal_ssl.config_files import config_argument
+from temporal_ssl.engine.signals import TrainingStopped
 from temporal_ssl.errors import TemporalSSLError
 from temporal_ssl.eval import evaluate, load_eval_config
 from temporal_ssl.eval.report import markdown_tables
@@ -89,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
             import_plugin(module)
         config = load_eval_config(args.config, overrides, data_path=args.data)
         result = evaluate(config, args.checkpoint)
+    except TrainingStopped as stopped:  # a fine-tune stopped by a signal, its checkpoint saved
+        print(stopped, file=sys.stderr)
+        return stopped.exit_code
     except TemporalSSLError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

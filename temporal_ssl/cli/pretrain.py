@@ -62,6 +62,7 @@ from pathlib import Path
 from temporal_ssl.config_files import config_argument
 from temporal_ssl.engine.pretrain import check_config, pretrain, resolve_output_dir
 from temporal_ssl.engine.pretrain_config import PretrainConfig, load_pretrain_config
+from temporal_ssl.engine.signals import TrainingStopped
 from temporal_ssl.errors import TemporalSSLError
 from temporal_ssl.experiment import run_experiment
 from temporal_ssl.registry import import_plugin
@@ -130,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
         if compare:
             return run_main_job(config, resume=resume, supervised_steps=args.supervised_steps)
         result = pretrain(config, resume=resume)
+    except TrainingStopped as stopped:  # a fine-tune stopped by a signal, its checkpoint saved
+        print(stopped, file=sys.stderr)
+        return stopped.exit_code
     except TemporalSSLError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

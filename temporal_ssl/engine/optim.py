@@ -113,6 +113,9 @@ def build_optimizer(modules: Iterable[nn.Module], config: OptimConfig) -> torch.
 
 
 def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
-    """Set ``lr`` on every parameter group (called before each optimizer step)."""
+    """Set ``lr × group["lr_scale"]`` on every parameter group (scale 1 when the group has none).
+
+    Called before each optimizer step; a fine-tuned backbone's groups carry ``backbone_lr_scale``.
+    """
     for group in optimizer.param_groups:
-        group["lr"] = lr
+        group["lr"] = lr * group.get("lr_scale", 1.0)
