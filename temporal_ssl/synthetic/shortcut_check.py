@@ -5,9 +5,9 @@ a handful of per-frame numbers — brightness, contrast, sharpness, border brigh
 energy, with their changes over time — tells forward clips from reversed ones, the pretext can learn that
 shortcut instead: lossy codecs leak it (a keyframe is sharper than the frames after it; rate control drifts),
 so do fades, brightness drifts and letterbox borders (docs/synthetic_corpus.md). This module trains that
-linear model on held-out data and reports its accuracy: near 50% is clean, anything clearly above is a shortcut
-to remove (lossless or all-intra encoding, cropping borders, colour augmentation) before trusting an order
-pretext.
+linear model on held-out data and reports its accuracy: near 50% is clean, anything clearly above is a
+shortcut to remove (lossless or all-intra encoding, cropping borders, colour augmentation) before trusting an
+order pretext.
 """
 
 from __future__ import annotations
