@@ -25,7 +25,7 @@ import torch
 
 from benchmarks.loader_runner import benchmark_corpus, markdown_tables
 from benchmarks.videos import add_video_arguments, video_folder
-from temporal_ssl.data.indexing import build_index
+from temporal_ssl.data.index_build import build_index
 from temporal_ssl.data.transforms import VideoAugmentation
 from temporal_ssl.registry import PRETEXTS
 

@@ -27,7 +27,7 @@ import torch
 import temporal_ssl.pretext  # noqa: F401  (registers the pretexts)
 from benchmarks.videos import add_video_arguments, video_folder
 from temporal_ssl.data.clip_sampling import ShortVideoError
-from temporal_ssl.data.indexing import build_index
+from temporal_ssl.data.index_build import build_index
 from temporal_ssl.pipeline.dataset import decode_size_for
 from temporal_ssl.pipeline.decode import decode_views
 from temporal_ssl.registry import PRETEXTS
