@@ -12,6 +12,8 @@ figures beside a baseline measured in the same run:
 - ``tracking``: track mining against real time, the tracking pretext against decoding, the tracker's accuracy;
 - ``pretexts``: every pretext family pretrained and probed against random init and supervised baselines;
 - ``time_dependence``: order-free against temporal supervised models on the synthetic corpus;
+- ``diagnose_pretext``: why a pretrained encoder does or does not beat its randomly initialised copy;
+- ``index_scale``: probing and index loading at corpus scale, against demuxing and decoding;
 - ``gpu``: every pretraining config with AMP, NVDEC against CPU decoding and the data wait on one GPU.
 
 ``docs/benchmarks.md`` gives each protocol and the figures it printed.
