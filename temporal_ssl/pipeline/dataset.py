@@ -14,7 +14,8 @@ replacement is deterministic too. Attempt ``k`` of a sample plans with a generat
 ``(seed, epoch, position, k)``: the result depends only on which videos failed, never on what a worker
 happened to remember. A file that failed in an earlier epoch or run is replaced without decoding it again, by
 the same draw (see :mod:`temporal_ssl.pipeline.bad_videos`), and a decode that outlives ``decode_timeout_s``
-(a file hanging the decoder) fails like a bad file. After ``max_consecutive_failures`` failures in a row the
+(a file hanging the decoder, even inside C code) fails like a bad file (see
+:mod:`temporal_ssl.pipeline.watchdog`). After ``max_consecutive_failures`` failures in a row the
 sample gives up with a ``DatasetError``.
 """
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import torch
@@ -36,7 +38,7 @@ from temporal_ssl.errors import ConfigError, DatasetError, VideoDecodeError
 from temporal_ssl.pipeline.bad_videos import BadVideoLog
 from temporal_ssl.pipeline.decode import decode_views
 from temporal_ssl.pipeline.video_sampler import SampleKey
-from temporal_ssl.pipeline.watchdog import decode_time_limit
+from temporal_ssl.pipeline.watchdog import run_with_deadline
 from temporal_ssl.pretext.base import Pretext
 from temporal_ssl.types import Example, SamplePlan, VideoRecord
 
@@ -205,9 +207,9 @@ class PretextDataset(Dataset[Example]):
                 continue
             plan = plan_sample(self.pretext, record, rng)
             try:
-                with decode_time_limit(self.decode_timeout_s, record.path):
-                    views = decode_views(plan, size=decode_size_for(record, self.decode_size),
-                                         backend=self.backend, device=str(self.device))
+                decode = partial(decode_views, plan, size=decode_size_for(record, self.decode_size),
+                                 backend=self.backend, device=str(self.device))
+                views = run_with_deadline(decode, self.decode_timeout_s, record.path)
             except VideoDecodeError as error:
                 last_failure = str(error)
                 self.bad_videos.record(error, video_index=record.index, epoch=key.epoch,
