@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 from temporal_ssl.config_files import config_argument
+from temporal_ssl.engine.distributed import shutdown_distributed
 from temporal_ssl.errors import TemporalSSLError
 from temporal_ssl.eval import load_eval_config
 from temporal_ssl.eval.evaluate import resolve_checkpoint
@@ -94,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     except TemporalSSLError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    finally:
+        shutdown_distributed()
     for path in written:
         print(f"wrote {path}")
     return 0

@@ -27,7 +27,7 @@ from temporal_ssl.config import to_dict
 from temporal_ssl.engine.checkpoint import save_atomic
 from temporal_ssl.errors import ConfigError
 from temporal_ssl.eval.config import ClipViews, EvalConfig, FeaturePooling
-from temporal_ssl.eval.evaluate import load_subject_encoder, resolve_eval_device
+from temporal_ssl.eval.evaluate import eval_context, load_subject_encoder
 from temporal_ssl.eval.features import FeatureRequest, FeatureSet, encoder_features, extract_features
 from temporal_ssl.eval.labeled_data import data_for_checkpoint
 from temporal_ssl.pipeline.records import load_index_for
@@ -69,7 +69,8 @@ def export_features(
         else config.data
     )
     index = load_index_for(replace(data, split=split))
-    device = resolve_eval_device(config.device)
+    context = eval_context(config.device)  # under torchrun every rank extracts its share of the videos
+    device = context.device
     encoder = loaded.encoder.to(device)
     map_shape: list[int] = []
 
@@ -100,6 +101,8 @@ def export_features(
         "feature_map_shape": map_shape or None,
         "failed_paths": list(features.failed_paths),
     }
+    if not context.is_main:
+        return []
     return write_features(features, output, class_names=list(index.classes), metadata=metadata)
 
 
