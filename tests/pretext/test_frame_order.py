@@ -50,18 +50,39 @@ def test_shuffle_and_learn_labels_follow_the_order_rule(make_record) -> None:
         ordered = first < middle < last or first > middle > last
         assert plan.target == int(ordered)
         assert [v.order for v in plan.views] == list(np.argsort(np.argsort([first, middle, last])))
+        assert 2 <= abs(last - first) <= 20  # the outer frames are b and d in both classes
         if plan.target == 1:
-            assert 2 <= abs(last - first) <= 20
             reversed_positives += first > last
         else:
-            # negatives (b, a, d) / (b, e, d): the odd frame is outside [b, d] and at least tau_min from it
+            # negatives (b, a, d) / (b, e, d), either way round: the odd frame is outside [b, d] and at least
+            # tau_min from it
             low, high = min(first, last), max(first, last)
-            assert first < last and (middle < low or middle > high)
+            assert middle < low or middle > high
             assert min(abs(middle - low), abs(middle - high)) >= 5
         targets.append(plan.target)
     share = np.mean(targets)
     assert 0.22 < share < 0.28  # 25 % positives
     assert 0.4 < reversed_positives / sum(targets) < 0.6  # the reverse counts as ordered, half of the time
+
+
+@pytest.mark.parametrize("positive_fraction", [0.25, 0.5])
+def test_shuffle_and_learn_label_is_independent_of_the_outer_frames_order(make_record,
+                                                                           positive_fraction: float) -> None:
+    """Which outer frame comes first must not predict the label: a 2x2 table of (label, first > last) over
+    many plans has the positive share equal in both columns (the old sampler never reversed a negative)."""
+    pretext = ShuffleAndLearn(max_positive_gap=16, min_negative_gap=4, motion_min_percentile=0.0,
+                              positive_fraction=positive_fraction)
+    record = make_record(64)
+    rng = np.random.default_rng(3)
+    table = np.zeros((2, 2), dtype=int)  # [target, first > last]
+    for _ in range(4000):
+        plan = pretext.plan(record, rng)
+        first, _, last = shown_frames(plan)
+        table[plan.target, int(first > last)] += 1
+    assert table.min() > 0.2 * 4000 * min(positive_fraction, 1 - positive_fraction)
+    positive_share = table[1] / table.sum(axis=0)  # P(target = 1 | first < last), P(target = 1 | first > last)
+    assert abs(positive_share[0] - positive_share[1]) < 0.04
+    assert abs(table[:, 1].sum() / table.sum() - 0.5) < 0.03  # each direction half of the time
 
 
 def test_shuffle_and_learn_windows_follow_motion(make_record) -> None:
