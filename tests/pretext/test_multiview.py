@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from temporal_ssl.config import load_yaml
 from temporal_ssl.errors import ConfigError, DatasetError
 from temporal_ssl.pretext.multiview.multiview_tcn import MultiViewTCN
 from temporal_ssl.pretext.multiview.temporal_views import CVRL, RhoClips, cvrl_starts, decreasing_interval
@@ -13,6 +16,7 @@ from tests.pretext.memory_records import camera_record
 # --- multi-view TCN
 # --------------------------------------------------------------------------------------------
 
+REPO = Path(__file__).resolve().parents[2]
 CAMERAS = [(100, 25.0, 0.0), (130, 30.0, 0.37), (90, 20.0, -0.25)]  # (frames, fps, offset_seconds)
 
 
@@ -48,6 +52,23 @@ def test_multiview_tcn_without_offsets_uses_equal_frames() -> None:
     plan = MultiViewTCN(num_timesteps=5).plan(record, np.random.default_rng(1))
     for anchor, positive in zip(plan.views[::2], plan.views[1::2], strict=True):
         assert anchor.frame_indices == positive.frame_indices
+
+
+def test_multiview_tcn_batch_is_one_sequence_seen_by_every_camera() -> None:
+    """The shipped config trains on one scene per step with every camera at every timestep (TCN's batch), so
+    each anchor's negatives are other instants of the same cameras, never another video."""
+    config = load_yaml(REPO / "configs" / "pretrain" / "multiview_tcn.yaml")
+    options = config["pretext"]["options"]
+    assert config["loader"]["batch_size"] == 1
+    assert options["views_per_timestep"] == config["data"]["synthetic"]["num_cameras"]
+    record = camera_record(CAMERAS)
+    pretext = MultiViewTCN(window_seconds=2.0, num_timesteps=6, views_per_timestep=3)
+    plan = pretext.plan(record, np.random.default_rng(2))
+    for timestep in range(6):
+        views = plan.views[3 * timestep: 3 * timestep + 3]
+        assert sorted(v.camera for v in views) == [0, 1, 2]
+        assert [v.role for v in views] == ["anchor", "positive", "positive"]
+        assert {v.instance for v in views} == {timestep}
 
 
 def test_multiview_tcn_single_camera_error_points_to_alternatives(make_record) -> None:
