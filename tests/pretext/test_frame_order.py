@@ -147,6 +147,21 @@ def test_opn_target_is_the_reversal_class_of_the_shown_order(make_record) -> Non
     assert len(seen_orders) == 24  # every order, i.e. both members of each of the 12 classes
 
 
+def test_opn_classes_are_balanced_and_never_tell_which_end_came_first(make_record) -> None:
+    """Each of the 12 classes is drawn equally often, and within a class the tuple is shown forwards or
+    backwards half of the time: the order of the outer frames alone says nothing about the class."""
+    pretext = OrderPrediction(frame_stride=2, motion_min_percentile=0.0)
+    record = make_record(40)
+    rng = np.random.default_rng(11)
+    counts = np.zeros((12, 2))  # [class, first shown frame later than the last]
+    for _ in range(6000):
+        plan = pretext.plan(record, rng)
+        frames = shown_frames(plan)
+        counts[plan.target, int(frames[0] > frames[-1])] += 1
+    assert np.all(np.abs(counts.sum(axis=1) / 6000 - 1 / 12) < 0.015)
+    assert np.all(np.abs(counts[:, 1] / counts.sum(axis=1) - 0.5) < 0.08)
+
+
 def test_opn_channel_split_copies_one_channel_per_frame() -> None:
     views = torch.randint(0, 255, (4, 1, 3, 8, 8), dtype=torch.uint8)
     out = split_channels(views, np.random.default_rng(0), per_frame=True)
@@ -251,6 +266,18 @@ def test_arrow_of_time_reverses_the_index_order(make_record) -> None:
         assert np.all(steps == (-2 if plan.target == 1 else 2))
         targets.append(plan.target)
     assert 0.4 < np.mean(targets) < 0.6
+
+
+def test_arrow_of_time_shows_the_same_frames_in_both_directions(make_record) -> None:
+    """Where the clip lies must not depend on the label: forward and reversed clips start alike."""
+    pretext = ArrowOfTime(num_frames_per_clip=8, frame_stride=1)
+    rng = np.random.default_rng(12)
+    firsts: dict[int, list[int]] = {0: [], 1: []}
+    for _ in range(3000):
+        plan = pretext.plan(make_record(60), rng)
+        firsts[int(plan.target)].append(min(plan.views[0].frame_indices))
+    assert abs(np.mean(firsts[0]) - np.mean(firsts[1])) < 1.5  # starts uniform over 0..52 in both classes
+    assert set(firsts[0]) == set(firsts[1]) == set(range(53))
 
 
 def pace_reference(start_1based: int, stride: int, clip_len: int, num_frames: int) -> list[int]:

@@ -141,6 +141,17 @@ def test_rho_clips_without_bounds_are_independent_and_overlap_sometimes() -> Non
         RhoClips(min_clip_gap_frames=10, max_clip_gap_frames=5)
 
 
+def test_rho_clips_starts_are_independent_uniform_draws() -> None:
+    """ρ's default: every clip starts uniformly anywhere a whole clip fits, independently of the others."""
+    pretext = RhoClips(num_clips=2, num_frames_per_clip=8, frame_stride=2)
+    record = camera_record([(60, 25.0, 0.0)])  # a clip spans 15 frames: starts 0..45
+    rng = np.random.default_rng(6)
+    starts = np.array([[v.frame_indices[0] for v in pretext.plan(record, rng).views] for _ in range(4000)])
+    assert set(starts.ravel()) == set(range(46))
+    assert np.all(np.abs(starts.mean(axis=0) - 22.5) < 1.0)
+    assert abs(np.corrcoef(starts[:, 0], starts[:, 1])[0, 1]) < 0.05
+
+
 def test_rho_clips_with_impossible_bounds_keep_the_least_violating_draw() -> None:
     pretext = RhoClips(num_clips=3, num_frames_per_clip=8, frame_stride=2, min_clip_gap_frames=500)
     plan = pretext.plan(camera_record([(100, 25.0, 0.0)]), np.random.default_rng(4))

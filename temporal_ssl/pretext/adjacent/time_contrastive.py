@@ -319,5 +319,5 @@ class TemporalCoherence(_TimeContrastiveSampler):
 
     @property
     def loss(self) -> ComponentSpec:
-        """L1 pull on neighbours, hinge push to ``δ`` (``model.loss_options.margin``; 1.0, unverified)."""
+        """L1 pull on neighbours, hinge push to ``δ`` (``model.loss_options.margin``; 1.0, not confirmed)."""
         return ComponentSpec("coherence", {"margin": 1.0})
