@@ -1,104 +1,11 @@
-"""Evaluate a pretrained encoder on action recognition: linear probe, fine-tuning, k-NN, VCOP retrieval.
+"""Same as `tssl evaluate`: linear probe, fine-tuning, k-NN and retrieval on an action dataset.
 
-On the embedded synthetic corpus (the labeled part of the checkpoint's pretraining corpus), CPU-sized::
-
-    python tools/evaluate.py --checkpoint runs/pretrain/default/checkpoints/step_00001500.pt
-    python tools/evaluate.py --checkpoint CKPT --config configs/eval/all.yaml --baselines
-    python tools/evaluate.py --checkpoint CKPT --config configs/eval/knn.yaml knn.k=10
-    python tools/evaluate.py --checkpoint random model.encoder=r3d_tiny
-    python tools/evaluate.py --checkpoint random --config configs/eval/finetune.yaml model.encoder=r3d_tiny
-
-(``--checkpoint random`` evaluates a randomly initialised encoder; fine-tuning it is supervised training from
-scratch. ``--baselines`` adds both baselines to the same run, on the same videos.)
-
-Published protocols (METHODS.md §6), with the data on disk::
-
-    python tools/evaluate.py --checkpoint CKPT --config configs/eval/ucf101/finetune_split1.yaml \\
-        data.root=/datasets/UCF-101
-    python tools/evaluate.py --checkpoint CKPT --config configs/eval/hmdb51/finetune_split2.yaml \\
-        data.root=/datasets/hmdb51_org
-    python tools/evaluate.py --checkpoint CKPT --config configs/eval/ucf101/retrieval_split1.yaml \\
-        data.root=/datasets/UCF-101
-    python tools/evaluate.py --checkpoint CKPT --config configs/eval/kinetics400/linear_probe.yaml \\
-        data.root=/datasets/kinetics400 data.annotations=/datasets/kinetics400/annotations device=cuda
-
-``--data configs/data/<dataset>.yaml`` swaps the dataset of any protocol config. Outputs (printed at the end):
-``results.json`` (every metric, the config, the checkpoint's SHA-256), ``results.md``, a confusion-matrix PNG
-and a per-class accuracy CSV for every classification result.
+Run with --help for the options.
 """
 
-from __future__ import annotations
-
-import argparse
-import json
-import logging
 import sys
-from pathlib import Path
 
-from temporal_ssl.errors import TemporalSSLError
-from temporal_ssl.eval import evaluate, load_eval_config
-from temporal_ssl.eval.report import markdown_tables
-from temporal_ssl.registry import import_plugin
-
-DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "eval" / "linear_probe.yaml"
-
-
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides, e.g. knn.k=10")
-    parser.add_argument(
-        "--checkpoint",
-        required=True,
-        metavar="CKPT|random",
-        help="a checkpoint file, or 'random' for a randomly initialised encoder",
-    )
-    parser.add_argument(
-        "--config", type=Path, default=DEFAULT_CONFIG, help=f"evaluation config (default: {DEFAULT_CONFIG})"
-    )
-    parser.add_argument("--data", type=Path, help="a configs/data/*.yaml file replacing the config's dataset")
-    parser.add_argument("--output-dir", help="report folder (same as output_dir=...)")
-    parser.add_argument(
-        "--baselines",
-        action="store_true",
-        help="also evaluate random init and supervised-from-scratch on the same data",
-    )
-    parser.add_argument(
-        "--plugin",
-        action="append",
-        default=[],
-        metavar="MODULE",
-        help="import MODULE first so the encoders it registers can be named (repeatable)",
-    )
-    return parser.parse_intermixed_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    overrides = list(args.overrides)
-    if args.output_dir is not None:
-        overrides.append(f"output_dir={json.dumps(args.output_dir)}")
-    if args.baselines:
-        overrides.append("baselines=[random_init, supervised_scratch]")
-    try:
-        for module in args.plugin:
-            import_plugin(module)
-        config = load_eval_config(args.config, overrides, data_path=args.data)
-        result = evaluate(config, args.checkpoint)
-    except TemporalSSLError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(markdown_tables(result.results))
-    print(f"report:  {result.files['markdown']}\nresults: {result.files['json']}")
-    pictures = sorted(path for kind, path in result.files.items() if kind.startswith("confusion_"))
-    if pictures:
-        print(
-            f"confusion matrices, per-class accuracy: {len(pictures)} PNG + CSV pairs in {result.output_dir}"
-        )
-    return 0
-
+from temporal_ssl.cli.evaluate import main
 
 if __name__ == "__main__":
     sys.exit(main())

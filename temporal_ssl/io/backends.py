@@ -16,7 +16,7 @@ BACKEND_NAMES = ("pyav", "torchcodec", "decord")
 """Every backend, in the order ``auto`` prefers them (fastest exact first, measured by benchmark_decode)."""
 
 _IMPORTS = {"pyav": "av", "torchcodec": "torchcodec.decoders", "decord": "decord"}
-_PIP_NAMES = {"pyav": "av", "torchcodec": "torchcodec", "decord": "decord"}
+_PIP_NAMES = {"pyav": "av", "torchcodec": "'temporal_ssl[torchcodec]'", "decord": "'temporal_ssl[decord]'"}
 
 
 @cache
@@ -42,7 +42,7 @@ def check_backend_name(name: str) -> None:
 
 
 def require_backend(name: str) -> None:
-    """Raise :class:`BackendUnavailableError` naming the pip package when backend ``name`` cannot be used."""
+    """Raise :class:`BackendUnavailableError` naming the extra to install when backend ``name`` cannot be used."""
     check_backend_name(name)
     problem = _import_problem(name)
     if problem is not None:

@@ -129,7 +129,7 @@ def test_missing_backend_names_the_pip_package(small_video: Path, monkeypatch: p
     missing = "ModuleNotFoundError: No module named 'decord'"
     monkeypatch.setattr(backends, "_import_problem", lambda name: missing if name == "decord" else real(name))
     assert "decord" not in backends.available_backends()
-    with pytest.raises(BackendUnavailableError, match=re.escape("`pip install decord`")):
+    with pytest.raises(BackendUnavailableError, match=re.escape("`pip install 'temporal_ssl[decord]'`")):
         open_video(small_video, backend="decord")
 
 
