@@ -84,14 +84,15 @@ def test_time_contrastive_clips_start_at_the_sampled_times(make_record) -> None:
         check_plan_radii(plan, np.arange(60, dtype=float), 3, 8, 2)
 
 
-def test_a_one_sequence_batch_has_only_temporal_neighbours_as_negatives(make_record) -> None:
-    """The shipped config trains on one sequence per step (TCN's batch): every negative the triplet miner can
-    pick is another pair of the same video, beyond neg_radius. Cross-video negatives are the option of a
-    larger ``loader.batch_size``."""
+def test_a_sample_is_one_sequence_whose_other_pairs_are_its_negatives(make_record) -> None:
+    """The shipped config's sample is TCN's batch: pairs of one video, every view a negative of every view of
+    the other pairs (all of them temporal neighbours beyond neg_radius, checked by ``check_plan_radii``)."""
     config = load_yaml(Path(__file__).resolve().parents[2] / "configs" / "pretrain" / "time_contrastive.yaml")
-    assert config["loader"]["batch_size"] == 1
-    pretext = PRETEXTS.build(config["pretext"]["name"], config["pretext"]["options"])
+    options = config["pretext"]["options"]
+    pretext = PRETEXTS.build(config["pretext"]["name"], options)
     plan = pretext.plan(make_record(32), np.random.default_rng(4))
+    check_plan_radii(plan, np.arange(32, dtype=float), options["pos_radius"], options["neg_radius"],
+                     options["num_pairs"])
     ids = np.array([v.instance for v in plan.views])
     negatives_per_view = (ids[:, None] != ids[None, :]).sum(axis=1)
     assert np.all(negatives_per_view == len(ids) - 2)  # all views but the view itself and its partner

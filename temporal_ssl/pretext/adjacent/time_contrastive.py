@@ -12,7 +12,9 @@ that every frame of one pair lies farther than ``neg_radius`` from every frame o
 is an instance, so the other pairs are exactly the anchor's TCN negatives, and no frame inside ``neg_radius``
 is ever called a negative. With ``loader.batch_size: 1`` a step sees one sequence, as TCN does; a larger batch
 adds the other videos' frames as negatives (cross-video negatives, which a semi-hard miner will prefer once it
-can tell videos apart by their background). Radii and the window are in frames or in seconds
+can tell videos apart by their background). The shipped config batches 32 sequences: an encoder with
+BatchNorm normalises over the batch, and over a single video it collapsed (TCN's Inception kept its ImageNet
+BatchNorm frozen). Radii and the window are in frames or in seconds
 (``radius_unit``), measured on the probe's timestamps, so variable-frame-rate video is handled exactly.
 
 **Temporal coherence** (Mobahi, Collobert, Weston, ICML 2009; ``temporal_coherence``): consecutive frames are
