@@ -35,6 +35,7 @@ _LAZY = {
     "load_records": "temporal_ssl.pipeline",
     "decode_views": "temporal_ssl.pipeline",
     "build_encoder": "temporal_ssl.models",
+    "export_encoder": "temporal_ssl.models",
     "build_head": "temporal_ssl.models",
     "pretrain": "temporal_ssl.engine",
     "load_pretrain_config": "temporal_ssl.engine",

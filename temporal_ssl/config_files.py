@@ -17,13 +17,13 @@ _PACKAGE = Path(__file__).resolve().parent
 
 
 def packaged_configs() -> Path:
-    """The folder of shipped configs: inside the installed package (a wheel), else the checkout's ``configs/``."""
+    """The shipped configs: inside the installed package (a wheel), else the checkout's ``configs/``."""
     installed = _PACKAGE / "configs"
     return installed if installed.is_dir() else _PACKAGE.parent / "configs"
 
 
 def config_names(kind: str) -> list[str]:
-    """The packaged configs of one kind, by the names ``resolve_config`` accepts (``vcop``, ``ucf101/...``)."""
+    """The packaged configs of one kind, by the names ``resolve_config`` accepts (``vcop``, ...)."""
     folder = packaged_configs() / kind
     return sorted(str(path.relative_to(folder).with_suffix("")) for path in folder.rglob("*.yaml"))
 

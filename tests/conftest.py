@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import os
 import random
+import tempfile
 
 import numpy as np
 import pytest
 import torch
 
 torch.set_num_threads(2)
+
+# Caches the package keeps per machine (synthetic corpora, remembered bad videos) go to a folder of this test
+# session, so tests never read or write the user's ~/.cache.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="temporal_ssl-tests-cache-")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from temporal_ssl.data.indexing import build_index
+from temporal_ssl.data.index_build import build_index
 from temporal_ssl.data.transforms import VideoAugmentation
 from temporal_ssl.io.benchmark import write_kinetics_like  # the decode benchmark's generated set
 from temporal_ssl.pipeline.loader_benchmark import benchmark_corpus, markdown_table

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import temporal_ssl.pretext  # noqa: E402, F401  (registers the pretexts)
 from temporal_ssl.data.clip_sampling import ShortVideoError  # noqa: E402
-from temporal_ssl.data.indexing import build_index  # noqa: E402
+from temporal_ssl.data.index_build import build_index  # noqa: E402
 from temporal_ssl.pipeline.dataset import decode_size_for  # noqa: E402
 from temporal_ssl.pipeline.decode import decode_views  # noqa: E402
 from temporal_ssl.registry import PRETEXTS  # noqa: E402

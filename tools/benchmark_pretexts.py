@@ -2,8 +2,8 @@
 
 Each family's config (configs/pretrain/<name>.yaml) is pretrained on the embedded synthetic corpus with each
 seed, then probed on the labelled test videos beside a randomly initialised encoder and one trained with
-labels from scratch (the main job's comparison, ``temporal_ssl.experiment.run_experiment``). Prints and writes
-the table of the README: mean and per-seed top-1, the margin over random init, the pretext's own final
+labels from scratch (the main job's comparison, ``temporal_ssl.eval.pretrain_and_evaluate``). Prints and
+writes the table of the README: mean and per-seed top-1, the margin over random init, the pretext's own final
 accuracy and each run's time (pretraining, from the run's metrics log, plus evaluation). Results are written
 after every run; run the same command again and finished pretraining runs are reused (only their evaluation
 is repeated).
@@ -27,7 +27,7 @@ from typing import Any
 from temporal_ssl.engine.metrics_log import read_metrics
 from temporal_ssl.engine.pretrain_config import load_pretrain_config
 from temporal_ssl.errors import TemporalSSLError
-from temporal_ssl.experiment import run_experiment
+from temporal_ssl.eval.pretrain_and_evaluate import pretrain_and_evaluate
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs" / "pretrain"
 FAMILIES = {
@@ -68,10 +68,14 @@ def run_one(family: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
         overrides.append(f"train.max_steps={args.max_steps}")
     config = load_pretrain_config(CONFIGS / f"{family}.yaml", overrides)
     started = time.perf_counter()
-    result = run_experiment(config, resume="auto", supervised_steps=args.supervised_steps)
-    summary = result.summary()
-    run_seconds = pretraining_seconds(result.pretraining.output_dir) + summary["seconds"]["evaluate"]
-    return {"family": family, "seed": seed, "encoder": config.model.encoder, **summary,
+    result = pretrain_and_evaluate(config, resume="auto",
+                                   eval_overrides=[f"finetune.max_steps={args.supervised_steps}"])
+    assert result.pretraining is not None
+    top1 = {row.subject: row.metrics.top1 for row in result.results if row.protocol == "linear_probe"}
+    run_seconds = pretraining_seconds(Path(result.pretraining.run_dir)) + result.seconds["evaluate"]
+    return {"family": family, "seed": seed, "encoder": config.model.encoder, "top1": top1,
+            "margin_over_random": result.margin_over_random("linear_probe"),
+            "pretext_accuracy": result.pretraining.pretext_accuracy, "report": str(result.output_dir),
             "wall_seconds": time.perf_counter() - started, "run_seconds": run_seconds}
 
 

@@ -20,7 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("export", "export an encoder's weights (torchvision or native format)"),
     "make-synthetic": ("make_synthetic", "generate the embedded synthetic corpus"),
     "mine-tracks": ("mine_tracks", "mine tracked patches offline for the tracking pretext"),
-    "check-shortcuts": ("check_shortcuts", "test whether a corpus reveals time's direction in frame statistics"),
+    "check-shortcuts": ("check_shortcuts", "test whether frame statistics reveal time's direction"),
 }
 
 

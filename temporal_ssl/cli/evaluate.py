@@ -11,7 +11,7 @@ On the embedded synthetic corpus (the labeled part of the checkpoint's pretraini
 (``--checkpoint random`` evaluates a randomly initialised encoder; fine-tuning it is supervised training from
 scratch. ``--baselines`` adds both baselines to the same run, on the same videos.)
 
-Published protocols (METHODS.md §6), with the data on disk::
+Published protocols, with the data on disk::
 
     python tools/evaluate.py --checkpoint CKPT --config configs/eval/ucf101/finetune_split1.yaml \\
         data.root=/datasets/UCF-101
@@ -22,9 +22,14 @@ Published protocols (METHODS.md §6), with the data on disk::
     python tools/evaluate.py --checkpoint CKPT --config configs/eval/kinetics400/linear_probe.yaml \\
         data.root=/datasets/kinetics400 data.annotations=/datasets/kinetics400/annotations device=cuda
 
-``--data configs/data/<dataset>.yaml`` swaps the dataset of any protocol config. Outputs (printed at the end):
-``results.json`` (every metric, the config, the checkpoint's SHA-256), ``results.md``, a confusion-matrix PNG
-and a per-class accuracy CSV for every classification result.
+A pretrained encoder against both baselines with a dataset's own comparison protocol::
+
+    python tools/evaluate.py --checkpoint CKPT --config eval/ucf101/comparison data.root=/datasets/UCF-101
+
+``--data configs/data/<dataset>.yaml`` swaps the dataset of any protocol config. Prints one line per encoder
+and protocol; writes ``results.json`` (every metric, the config, the checkpoint's SHA-256; its layout is
+described in docs/results_schema.md), ``results.md``, a confusion-matrix PNG and a per-class accuracy CSV for
+every classification result.
 """
 
 from __future__ import annotations
@@ -33,14 +38,13 @@ import argparse
 import json
 import logging
 import sys
-from pathlib import Path
 
 from temporal_ssl.config_files import config_argument
+from temporal_ssl.engine.signals import TrainingStopped
 from temporal_ssl.errors import TemporalSSLError
 from temporal_ssl.eval import evaluate, load_eval_config
-from temporal_ssl.eval.report import markdown_tables
+from temporal_ssl.eval.report import summary_lines
 from temporal_ssl.registry import import_plugin
-
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -56,7 +60,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--config", type=config_argument("eval"), default="linear_probe",
-        help="a YAML file, or a packaged eval config's name such as ucf101/finetune_split1 (default: linear_probe)",
+        help="a YAML file, or a packaged eval config's name such as ucf101/finetune_split1 "
+             "(default: linear_probe)",
     )
     parser.add_argument("--data", type=config_argument("data"), metavar="FILE|NAME",
                         help="a data config (file or packaged name) replacing the config's dataset")
@@ -66,6 +71,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="also evaluate random init and supervised-from-scratch on the same data",
     )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every stage, not only warnings")
     parser.add_argument(
         "--plugin",
         action="append",
@@ -78,7 +84,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("temporal_ssl").setLevel(logging.INFO if args.verbose else logging.WARNING)
     overrides = list(args.overrides)
     if args.output_dir is not None:
         overrides.append(f"output_dir={json.dumps(args.output_dir)}")
@@ -89,10 +96,13 @@ def main(argv: list[str] | None = None) -> int:
             import_plugin(module)
         config = load_eval_config(args.config, overrides, data_path=args.data)
         result = evaluate(config, args.checkpoint)
+    except TrainingStopped as stopped:  # a fine-tune stopped by a signal, its checkpoint saved
+        print(stopped, file=sys.stderr)
+        return stopped.exit_code
     except TemporalSSLError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(markdown_tables(result.results))
+    print("\n".join(summary_lines(result)))
     print(f"report:  {result.files['markdown']}\nresults: {result.files['json']}")
     pictures = sorted(path for kind, path in result.files.items() if kind.startswith("confusion_"))
     if pictures:

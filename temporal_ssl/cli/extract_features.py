@@ -30,7 +30,6 @@ from temporal_ssl.eval.export import export_features
 from temporal_ssl.registry import import_plugin
 
 
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter

@@ -9,9 +9,9 @@ change them.
 
 Examples::
 
-    python tools/mine_tracks.py --data indexes/pool.jsonl --out tracks/pool.jsonl --workers 8
-    python tools/mine_tracks.py --data unlabeled_videos/ --out tracks.jsonl --track-length 30 --resume
-    python tools/mine_tracks.py --config configs/pretrain/tracking.yaml --out tracks/synthetic.jsonl \\
+    tssl mine-tracks --data indexes/pool.index --out tracks/pool.jsonl --workers 8
+    tssl mine-tracks --data unlabeled_videos/ --out tracks.jsonl --track-length 30 --resume
+    tssl mine-tracks --config tracking --out tracks/synthetic.jsonl \\
         miner.num_boxes=2 tracker.min_similarity=0.5
     # then train with: pretext.options.tracks=tracks/synthetic.jsonl
 """
@@ -38,10 +38,11 @@ PRETEXT_KEYS = {"track_length": "track_length", "mine_frame_stride": "frame_stri
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", help="an index from tools/build_index.py (.jsonl) or a folder of videos; "
+    parser.add_argument("--data", help="an index from tssl build-index or a folder of videos; "
                                        "default: the config's data section")
     parser.add_argument("--config", type=config_argument("pretrain"),
-                        help="a pretrain config (file or packaged name) whose pretext.options set the mining options")
+                        help="a pretrain config (file or packaged name) whose pretext.options set the "
+                             "mining options")
     parser.add_argument("--out", required=True, help="the track cache to write (JSON lines)")
     parser.add_argument("--track-length", type=int, help="frames from a track's first to last patch (30)")
     parser.add_argument("--start-stride", type=int, help="frames between query frames tried in a video (30)")

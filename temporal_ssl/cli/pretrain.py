@@ -2,15 +2,22 @@
 
 With no arguments it is the main job: it pretrains the default pretext (configs/pretrain/default.yaml) with a
 tiny encoder on the embedded synthetic corpus (generated on first use), then linear-probes the encoder against
-a randomly initialised one and one trained with labels from scratch, prints the table and writes the report
-folder (results.json, summary.md, loss_curve.png, accuracy_bars.png). Run again, it reuses the finished
-pretraining (``--resume auto``)::
+a randomly initialised one and one trained with labels from scratch, prints one line per encoder and writes
+the report folder ``<run>/report`` (results.json, results.md, loss curve, accuracy bars, confusion matrices).
+Run again, it reuses the finished pretraining (``--resume auto``)::
 
     python tools/pretrain.py
 
-``--compare`` adds the same comparison to any pretraining run on a corpus with labelled train/test splits::
+``--compare`` adds the same comparison to any pretraining run on a corpus with labelled train/test splits,
+with that dataset's own evaluation protocol (configs/eval/<dataset>/comparison.yaml: views, probe, the
+supervised baseline's batch and schedule); ``--eval key=value`` changes it, ``--eval-config`` replaces it::
 
     python tools/pretrain.py --config configs/pretrain/arrow_of_time.yaml --compare
+    python tools/pretrain.py --config configs/pretrain/vcop.yaml --compare --eval finetune.max_steps=100
+
+The configs in configs/pretrain are tuned for the synthetic corpus (32x32 frames, short clips, a tiny
+encoder). Pointed at another dataset they stop with an error naming the recipe that holds the paper's
+setting, unless the input size is set explicitly (``augment.output_size=112``).
 
 A config, key=value overrides, the quick-run flags, a plugin module of your own components, resuming::
 
@@ -23,7 +30,7 @@ A config, key=value overrides, the quick-run flags, a plugin module of your own 
 Another dataset: ``--data`` swaps the whole ``data:`` section (overrides only change single keys)::
 
     python tools/pretrain.py --config configs/pretrain/cvrl.yaml --data configs/data/ucf101.yaml \\
-        data.root=/datasets/UCF-101
+        data.root=/datasets/UCF-101 augment.output_size=112 loader.decode_size=128 model.encoder=r3d_18
 
 One GPU (AMP picks bf16 where supported; ``loader.batch_size`` is per process)::
 
@@ -57,16 +64,33 @@ import json
 import logging
 import os
 import sys
-from pathlib import Path
 
+from temporal_ssl.config import load_yaml
 from temporal_ssl.config_files import config_argument
 from temporal_ssl.engine.pretrain import check_config, pretrain, resolve_output_dir
 from temporal_ssl.engine.pretrain_config import PretrainConfig, load_pretrain_config
-from temporal_ssl.errors import TemporalSSLError
-from temporal_ssl.experiment import run_experiment
+from temporal_ssl.engine.signals import TrainingStopped
+from temporal_ssl.errors import ConfigError, TemporalSSLError
+from temporal_ssl.eval.pretrain_and_evaluate import pretrain_and_evaluate
+from temporal_ssl.eval.report import summary_lines
+from temporal_ssl.pipeline.records import SYNTHETIC_FORMAT
 from temporal_ssl.registry import import_plugin
 
 IS_MAIN = int(os.environ.get("RANK", "0")) == 0
+
+FAMILY_RECIPES: dict[str, str] = {
+    "shuffle_and_learn": "shuffle_and_learn_ucf101_caffenet",
+    "opn": "opn_ucf101_caffenet",
+    "vcop": "vcop_ucf101_r3d",
+    "playback_speed": "pace_k400_r2plus1d",
+    "cvrl": "cvrl_k400_r3d50",
+    "rho_clips": "rho_byol_k400_slow_r50_rho4",
+    "multiview_tcn": "multiview_tcn_multicamera",
+    "tracking": "tracking_wang_gupta_unlabeled",
+}
+"""Pretext → the published recipe that holds its paper's setting on real data (``tssl recipes list``)."""
+
+INPUT_SIZE_KEY = "augment.output_size"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -85,11 +109,40 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     add("--resume", metavar="PATH|auto", help="continue from a checkpoint, or the latest of the run folder")
     add("--dry-run", action="store_true", help="validate the config and build the model, then stop")
     add("--compare", action="store_true",
-        help="after pretraining, linear-probe against random init and supervised from scratch (the default "
-             "with no arguments)")
-    add("--supervised-steps", type=int, default=300, metavar="N",
-        help="training steps of the supervised-from-scratch baseline of --compare (default 300)")
+        help="after pretraining, evaluate against random init and supervised from scratch with the dataset's "
+             "own protocol (the default with no arguments)")
+    add("--eval", action="append", default=[], metavar="key=value", dest="eval_overrides",
+        help="change the comparison's evaluation config, e.g. --eval finetune.max_steps=100 (repeatable)")
+    add("--eval-config", type=config_argument("eval"), metavar="FILE|NAME",
+        help="evaluation config of the comparison (default: the dataset's, eval/<dataset>/comparison)")
+    add("-v", "--verbose", action="store_true", help="log every stage (INFO), not only warnings")
     return parser.parse_intermixed_args(argv)
+
+
+def refuse_synthetic_settings_on_real_data(args: argparse.Namespace, config: PretrainConfig) -> None:
+    """A config tuned for the synthetic corpus may not train silently at its toy size on another dataset.
+
+    Raises:
+        ConfigError: ``--config`` names the synthetic corpus, the data is another dataset and the input size
+            (``augment.output_size``) was not set on the command line; the message names the recipe to use.
+    """
+    tuned_for = load_yaml(args.config).get("data", {}).get("format", SYNTHETIC_FORMAT)
+    set_explicitly = any(o.split("=", 1)[0].strip() == INPUT_SIZE_KEY for o in args.overrides)
+    if tuned_for != SYNTHETIC_FORMAT or config.data.format == SYNTHETIC_FORMAT or set_explicitly:
+        return
+    recipe = FAMILY_RECIPES.get(config.pretext.name)
+    use = (
+        f"Use the recipe with the paper's setting: tssl recipes run {recipe} --datasets CATALOG "
+        "--output-dir DIR (tssl recipes list shows them all)"
+        if recipe
+        else f"No published recipe implements '{config.pretext.name}' (tssl recipes list shows the others)"
+    )
+    size = "none" if config.augment is None else config.augment.output_size
+    raise ConfigError(
+        f"'{args.config}' is tuned for the embedded synthetic corpus (input {size} px, encoder "
+        f"'{config.model.encoder}'); on '{config.data.format}' data it would train at that toy size. {use}; "
+        f"or set the input size: {INPUT_SIZE_KEY}=112 (with loader.decode_size, model.encoder to match)"
+    )
 
 
 def load_config(args: argparse.Namespace) -> PretrainConfig:
@@ -101,7 +154,15 @@ def load_config(args: argparse.Namespace) -> PretrainConfig:
         overrides.append(f"train.output_dir={json.dumps(args.output_dir)}")  # quoted: any path stays a string
     if args.max_steps is not None:
         overrides.append(f"train.max_steps={args.max_steps}")
-    return load_pretrain_config(args.config, overrides, data_path=args.data)
+    config = load_pretrain_config(args.config, overrides, data_path=args.data)
+    refuse_synthetic_settings_on_real_data(args, config)
+    return config
+
+
+def setup_logging(verbose: bool) -> None:
+    """Warnings only (progress bars show the stages), or every stage with ``--verbose``; quiet off rank 0."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("temporal_ssl").setLevel(logging.INFO if verbose and IS_MAIN else logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,10 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     # The no-argument demo reuses its finished (or interrupted) run rather than refuse the existing folder.
     resume = args.resume if args.resume is not None or argv else "auto"
     compare = args.compare or not argv
-    logging.basicConfig(
-        level=logging.INFO if IS_MAIN else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    setup_logging(args.verbose)
     try:
         config = load_config(args)
         output_dir = resolve_output_dir(config)
@@ -128,8 +186,11 @@ def main(argv: list[str] | None = None) -> int:
         if IS_MAIN:
             print(f"pretraining '{config.pretext.name}' ('{config.model.encoder}'); outputs: {output_dir}/")
         if compare:
-            return run_main_job(config, resume=resume, supervised_steps=args.supervised_steps)
+            return run_main_job(config, args, resume=resume)
         result = pretrain(config, resume=resume)
+    except TrainingStopped as stopped:  # a fine-tune stopped by a signal, its checkpoint saved
+        print(stopped, file=sys.stderr)
+        return stopped.exit_code
     except TemporalSSLError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -138,10 +199,6 @@ def main(argv: list[str] | None = None) -> int:
             f"checkpoint: {result.checkpoint}\nmetrics:    {output_dir / 'metrics.jsonl'}\n"
             f"loss curve: {output_dir / 'loss_curve.png'}\nsummary:    {output_dir / 'summary.json'}"
         )
-        if result.pretext_at_chance:
-            print(
-                f"warning: the pretext accuracy ended at chance ({result.pretext_accuracy:.3f}); see the log"
-            )
     if result.stopped_by_signal is not None:
         if IS_MAIN:
             print(f"stopped at step {result.step}/{result.total_steps}; continue with --resume auto")
@@ -149,19 +206,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run_main_job(config: PretrainConfig, *, resume: str | None, supervised_steps: int) -> int:
-    """Pretrain, compare with the baselines, print the table and where the report went."""
-    experiment = run_experiment(config, resume=resume, supervised_steps=supervised_steps)
+def run_main_job(config: PretrainConfig, args: argparse.Namespace, *, resume: str | None) -> int:
+    """Pretrain, compare with the baselines, print one line per encoder and where the report went."""
+    result = pretrain_and_evaluate(
+        config, resume=resume, eval_overrides=args.eval_overrides, eval_config=args.eval_config
+    )
     if IS_MAIN:
-        summary = experiment.summary()
-        seconds = summary["seconds"]
-        classes = len(experiment.comparison.evaluation.class_names)
-        print(f"\nlinear probe on the labelled test videos ({classes} classes):\n")
-        print(experiment.comparison.to_markdown())
-        print(f"margin over random init: {100 * summary['margin_over_random']:+.1f} points (pretraining "
-              f"{seconds['pretrain']:.0f} s, evaluation {seconds['evaluate']:.0f} s)")
-        if experiment.pretraining.pretext_at_chance:
-            print("warning: the pretext accuracy ended at chance; the encoder learned little")
-        names = ", ".join(Path(f).name for f in experiment.files.values())
-        print(f"report: {experiment.report_dir}/ ({names})")
+        run = result.pretraining
+        assert run is not None
+        print(f"\npretrained {run.steps} steps in {run.seconds:.0f} s, evaluated in "
+              f"{result.seconds['evaluate']:.0f} s; " + "\n".join(summary_lines(result)))
+        print(f"report: {result.output_dir}/ (results.json, results.md and {len(result.files) - 2} figures "
+              "and tables)")
     return 0

@@ -36,8 +36,8 @@ import numpy as np
 import temporal_ssl.pretext  # noqa: F401  (registers the pretexts)
 from temporal_ssl.cli.pair_grid import FedSample, feed, render
 from temporal_ssl.config import apply_overrides, from_dict, load_yaml
-from temporal_ssl.data.clip_sampling import ShortVideoError
 from temporal_ssl.config_files import config_argument
+from temporal_ssl.data.clip_sampling import ShortVideoError
 from temporal_ssl.errors import TemporalSSLError
 from temporal_ssl.pipeline.dataset import pretext_name, short_video_remedy
 from temporal_ssl.pipeline.decode import decode_views

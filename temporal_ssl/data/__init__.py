@@ -12,7 +12,7 @@ from __future__ import annotations
 from temporal_ssl.data import sources
 from temporal_ssl.data.clip_sampling import ShortVideoError
 from temporal_ssl.data.index import VideoIndex, load_index
-from temporal_ssl.data.indexing import build_index, index_from_listing
+from temporal_ssl.data.index_build import build_index, index_from_listing
 from temporal_ssl.data.quarantine import DroppedVideo, MissingVideo, QuarantinedVideo
 from temporal_ssl.data.sources import SourceListing, VideoEntry
 from temporal_ssl.data.transforms import VideoAugmentation, VideoEvalTransform

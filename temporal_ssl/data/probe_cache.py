@@ -52,7 +52,9 @@ class ProbeCache:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._raw: dict[str, dict[str, Any]] = {}
+        # path -> (size, mtime_ns, failed, the JSON line): a line is a few KB, its parsed form several
+        # times more.
+        self._raw: dict[str, tuple[int, int, bool, str]] = {}
         self._num_lines = 0
         self._load()
 
@@ -61,9 +63,24 @@ class ProbeCache:
 
     def lookup(self, path: str, file_size: int, mtime_ns: int) -> ProbeResult | None:
         """The cached result for this exact file version, or ``None`` (never probed, or changed since)."""
-        raw = self._raw.get(path)
-        if raw is None or raw["file_size"] != file_size or raw["mtime_ns"] != mtime_ns:
+        if self.outcome(path, file_size, mtime_ns) is None:
             return None
+        return self.latest(path)
+
+    def outcome(self, path: str, file_size: int, mtime_ns: int) -> str | None:
+        """``"ok"`` or ``"failed"`` for this exact file version, without reading the result; else ``None``."""
+        entry = self._raw.get(path)
+        if entry is None or entry[0] != file_size or entry[1] != mtime_ns:
+            return None
+        return "failed" if entry[2] else "ok"
+
+    def latest(self, path: str) -> ProbeResult | None:
+        """The newest result cached for ``path`` (any file version), or ``None``."""
+        entry = self._raw.get(path)
+        if entry is None:
+            return None
+        raw = json.loads(entry[3])
+        file_size, mtime_ns = entry[0], entry[1]
         metadata = raw.get("metadata")
         return ProbeResult(path, file_size, mtime_ns,
                            None if metadata is None else VideoMetadata.from_dict(metadata), raw.get("error"))
@@ -72,9 +89,9 @@ class ProbeCache:
         """Add results to the cache file now (flushed), superseding older results for the same paths."""
         lines = []
         for result in results:
-            raw = result.to_dict()
-            self._raw[result.path] = raw
-            lines.append(json.dumps(raw, separators=(",", ":")))
+            line = json.dumps(result.to_dict(), separators=(",", ":"))
+            self._raw[result.path] = (result.file_size, result.mtime_ns, result.metadata is None, line)
+            lines.append(line)
         if not lines:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -93,8 +110,8 @@ class ProbeCache:
         tmp = self.path.with_name(self.path.name + ".tmp")
         with open(tmp, "w", encoding="utf-8") as handle:
             handle.write(json.dumps({"temporal_ssl_probe_cache": CACHE_VERSION}) + "\n")
-            for raw in self._raw.values():
-                handle.write(json.dumps(raw, separators=(",", ":")) + "\n")
+            for *_, line in self._raw.values():
+                handle.write(line + "\n")
         os.replace(tmp, self.path)
         self._num_lines = len(self._raw) + 1
 
@@ -114,8 +131,9 @@ class ProbeCache:
         for number, line in enumerate(lines[1:], start=2):
             try:
                 raw = json.loads(line)
-                self._raw[raw["path"]] = raw
-            except (json.JSONDecodeError, KeyError, TypeError):
+                self._raw[raw["path"]] = (int(raw["file_size"]), int(raw["mtime_ns"]),
+                                          raw.get("metadata") is None, line)
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError):
                 # An interrupted build can leave a torn last line; anything else is damage worth a warning.
                 level = logging.DEBUG if number == len(lines) else logging.WARNING
                 logger.log(level, "skipping unreadable line %d of probe cache '%s'", number, self.path)

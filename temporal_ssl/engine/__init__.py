@@ -1,10 +1,12 @@
-"""The one training engine: every pretext trains through ``pretrain(config)`` (``tools/pretrain.py``).
+"""The one training engine: every training run — pretraining, fine-tuning, the supervised baseline — is a
+model, a loss and a loader handed to :func:`run_training`.
 
 Layout: ``pretrain_config`` (the schema) → ``components`` (pretext, model and loss, built before any data
 is read) → ``pretrain`` (corpus, loader, DDP set-up) → ``run`` (optimizer, resume, summary) → ``trainer.fit``
-(the loop) → ``step`` (AMP, accumulation, clipping); ``checkpoint`` and ``resume`` (atomic saves, exact
-resume), ``metrics_log``, ``signals``, ``distributed``, ``schedule``, ``optim``; ``pretrained`` loads a
-checkpoint back for evaluation; ``benchmark`` times training steps.
+(the loop) → ``step`` (AMP, accumulation, clipping); ``training_run`` (the state a run holds),
+``checkpoint`` and ``resume`` (atomic saves, exact resume), ``metrics_log``, ``signals``, ``distributed``,
+``schedule``, ``optim``; ``pretrained`` loads a checkpoint back for evaluation. Fine-tuning builds its model,
+loss and loader in ``temporal_ssl.eval.finetune`` and trains through the same ``run_training``.
 """
 
 from temporal_ssl.engine.checkpoint import find_latest_checkpoint, load_checkpoint
@@ -18,6 +20,7 @@ from temporal_ssl.engine.pretrain_config import (
 )
 from temporal_ssl.engine.pretrained import Pretrained, load_pretrained
 from temporal_ssl.engine.run import PretrainResult, run_training
+from temporal_ssl.engine.signals import TrainingStopped
 from temporal_ssl.engine.step import NonFiniteLossError
 from temporal_ssl.engine.train_config import TrainConfig
 
@@ -30,6 +33,7 @@ __all__ = [
     "PretrainResult",
     "Pretrained",
     "TrainConfig",
+    "TrainingStopped",
     "check_config",
     "find_latest_checkpoint",
     "load_checkpoint",

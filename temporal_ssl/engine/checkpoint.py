@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from temporal_ssl.errors import CheckpointError
+from temporal_ssl.errors import CheckpointError, ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +112,21 @@ def resolve_resume(resume: str | None, output_dir: str | Path) -> Path | None:
         raise CheckpointError(
             f"--resume '{resume}' is not a file; pass a checkpoint path "
             f"(e.g. {checkpoint_path(Path(output_dir) / CHECKPOINT_DIRNAME, 100)}) or 'auto'"
+        )
+    return path
+
+
+def checkpoint_to_resume(resume: str | None, output_dir: str | Path) -> Path | None:
+    """:func:`resolve_resume`, refusing a fresh start in a folder that holds another run's checkpoints.
+
+    A fresh start there would mix two runs' checkpoints, and ``--resume auto`` would later pick the wrong one.
+    """
+    path = resolve_resume(resume, output_dir)
+    existing = find_latest_checkpoint(Path(output_dir) / CHECKPOINT_DIRNAME)
+    if path is None and existing is not None:
+        raise ConfigError(
+            f"'{output_dir}' already holds checkpoints of another run (latest: '{existing}'); "
+            "continue it with --resume auto, or choose another --output-dir"
         )
     return path
 

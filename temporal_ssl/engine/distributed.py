@@ -78,6 +78,21 @@ def init_distributed(device_choice: DeviceChoice = "auto") -> DistributedContext
     return DistributedContext(rank=rank, world_size=world_size, local_rank=local_rank, device=device)
 
 
+def current_context(device: torch.device | str) -> DistributedContext:
+    """This process's place in the process group it already joined (a single process if none), on ``device``.
+
+    For code that runs inside a job someone else started (an evaluation under ``torchrun``).
+    """
+    if not dist.is_initialized():
+        return DistributedContext(rank=0, world_size=1, local_rank=0, device=torch.device(device))
+    return DistributedContext(
+        rank=dist.get_rank(),
+        world_size=dist.get_world_size(),
+        local_rank=int(os.environ.get("LOCAL_RANK", "0")),
+        device=torch.device(device),
+    )
+
+
 def shutdown_distributed() -> None:
     """Leave the process group (a no-op in a single-process run)."""
     if dist.is_initialized():
@@ -110,6 +125,15 @@ def gather_to_main(obj: Any) -> list[Any] | None:
         return [obj]
     gathered: list[Any] | None = [None] * dist.get_world_size() if dist.get_rank() == 0 else None
     dist.gather_object(obj, gathered, dst=0)
+    return gathered
+
+
+def gather_to_all(obj: Any) -> list[Any]:
+    """Every rank's ``obj`` in rank order, on every rank; ``[obj]`` without a group."""
+    if not dist.is_initialized():
+        return [obj]
+    gathered: list[Any] = [None] * dist.get_world_size()
+    dist.all_gather_object(gathered, obj)
     return gathered
 
 

@@ -1,8 +1,7 @@
 """End-of-run health check: did a classification pretext learn anything, or did it end at chance?
 
 Order pretexts (VCOP, OPN, Shuffle & Learn, arrow of time) typically sit at chance for hundreds of steps
-before they jump (SYNTHETIC.md lesson 5); a run that ends there learned nothing useful and must be flagged,
-not quietly evaluated.
+before they jump; a run that ends there learned nothing useful and must be flagged, not quietly evaluated.
 """
 
 from __future__ import annotations

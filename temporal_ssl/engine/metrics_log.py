@@ -10,6 +10,7 @@ interval: ``step``, ``epoch``, the window means of ``loss`` and the loss's own m
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import math
@@ -38,6 +39,15 @@ def check_tensorboard_available() -> None:
             "train.tensorboard = true needs the tensorboard package: "
             "pip install 'temporal_ssl[tensorboard]' (or set train.tensorboard=false)"
         ) from None
+
+
+def tensorboard_wanted(choice: bool | None) -> bool:
+    """``train.tensorboard`` resolved: ``None`` means "whenever the package is installed"."""
+    if choice is None:
+        return importlib.util.find_spec("tensorboard") is not None
+    if choice:
+        check_tensorboard_available()
+    return choice
 
 
 def peak_memory_mb(device: torch.device) -> float:

@@ -13,6 +13,7 @@ from typing import Literal
 import torch
 from torch import nn
 
+from temporal_ssl.engine.lars import LARS
 from temporal_ssl.engine.schedule import ScheduleName, learning_rate_at
 
 
@@ -21,7 +22,8 @@ class OptimConfig:
     """The ``optim:`` section of a pretraining config.
 
     Args:
-        name: ``"sgd"`` (momentum, optionally Nesterov) or ``"adamw"``.
+        name: ``"sgd"`` (momentum, optionally Nesterov), ``"adamw"`` or ``"lars"`` (SGD with layer-wise
+            adaptive rate scaling, :mod:`temporal_ssl.engine.lars`).
         lr: peak learning rate (reached at the end of warm-up); not rescaled by batch size.
         weight_decay: decoupled (AdamW) or L2 (SGD) weight decay.
         momentum: SGD momentum.
@@ -35,7 +37,7 @@ class OptimConfig:
         exclude_norm_and_bias_from_weight_decay: no weight decay on parameters with fewer than 2 dimensions.
     """
 
-    name: Literal["sgd", "adamw"] = "adamw"
+    name: Literal["sgd", "adamw", "lars"] = "adamw"
     lr: float = 5e-4
     weight_decay: float = 0.05
     momentum: float = 0.9
@@ -65,8 +67,8 @@ class OptimConfig:
             raise ValueError(
                 f"optim.warmup_start_lr must be in [0, optim.lr = {self.lr}], got {self.warmup_start_lr}"
             )
-        if self.nesterov and (self.name != "sgd" or self.momentum == 0):
-            raise ValueError("optim.nesterov needs optim.name: sgd and optim.momentum > 0")
+        if self.nesterov and (self.name not in ("sgd", "lars") or self.momentum == 0):
+            raise ValueError("optim.nesterov needs optim.name: sgd or lars and optim.momentum > 0")
 
     def lr_at(self, step: int, total_steps: int) -> float:
         """This config's learning rate at optimizer step ``step`` of a ``total_steps`` run."""
@@ -109,10 +111,15 @@ def build_optimizer(modules: Iterable[nn.Module], config: OptimConfig) -> torch.
         raise ValueError("the model has no trainable parameters (every parameter has requires_grad=False)")
     if config.name == "sgd":
         return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum, nesterov=config.nesterov)
+    if config.name == "lars":
+        return LARS(groups, lr=config.lr, momentum=config.momentum, nesterov=config.nesterov)
     return torch.optim.AdamW(groups, lr=config.lr, betas=config.betas, eps=config.eps)
 
 
 def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
-    """Set ``lr`` on every parameter group (called before each optimizer step)."""
+    """Set ``lr × group["lr_scale"]`` on every parameter group (scale 1 when the group has none).
+
+    Called before each optimizer step; a fine-tuned backbone's groups carry ``backbone_lr_scale``.
+    """
     for group in optimizer.param_groups:
-        group["lr"] = lr
+        group["lr"] = lr * group.get("lr_scale", 1.0)

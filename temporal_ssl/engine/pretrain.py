@@ -15,7 +15,7 @@ import torch
 
 from temporal_ssl.config import save_config, to_dict
 from temporal_ssl.cpus import threads_beside_workers
-from temporal_ssl.engine.checkpoint import CHECKPOINT_DIRNAME, find_latest_checkpoint, resolve_resume
+from temporal_ssl.engine.checkpoint import checkpoint_to_resume
 from temporal_ssl.engine.components import Components, build_components
 from temporal_ssl.engine.distributed import (
     DistributedContext,
@@ -91,13 +91,7 @@ def prepare(
     output_dir = resolve_output_dir(config)
     resume_path: Path | None = None
     if ctx.is_main:
-        resume_path = resolve_resume(resume, output_dir)
-        existing = find_latest_checkpoint(output_dir / CHECKPOINT_DIRNAME)
-        if resume_path is None and existing is not None:
-            raise ConfigError(
-                f"'{output_dir}' already holds checkpoints of another run (latest: '{existing}'); "
-                "continue it with --resume auto, or choose another --output-dir"
-            )
+        resume_path = checkpoint_to_resume(resume, output_dir)
         output_dir.mkdir(parents=True, exist_ok=True)
         save_config(config, output_dir / "config.yaml")
     resume_path = broadcast_from_main(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import nn
@@ -25,19 +25,24 @@ from temporal_ssl.engine.checkpoint import (
     save_atomic,
 )
 from temporal_ssl.engine.distributed import gather_to_main
+from temporal_ssl.engine.training_run import TrainingRun
 from temporal_ssl.errors import CheckpointError
-
-if TYPE_CHECKING:
-    from temporal_ssl.engine.trainer import TrainingRun
 
 logger = logging.getLogger(__name__)
 
-MUST_MATCH_ON_RESUME = ("pretext", "model")
-"""Config sections a resumed run may not change: they define what the weights mean."""
+MUST_MATCH_ON_RESUME = ("pretext", "model", "finetune")
+"""Config sections a resumed run may not change: they define what the weights mean (a fine-tune's whole
+section, since a re-run of the same evaluation continues its fine-tune by default)."""
 
 
-def save_training_checkpoint(run: TrainingRun) -> Path:
-    """Save ``run`` after ``run.step`` steps (collective: every rank must call it); returns the path."""
+def save_training_checkpoint(run: TrainingRun) -> Path | None:
+    """Save ``run`` after ``run.step`` steps (collective: every rank must call it); returns the path.
+
+    A run without checkpoints (no output folder, or ``train.save_checkpoints: false``) saves nothing and
+    returns ``None``.
+    """
+    if not run.saves_checkpoints or run.output_dir is None:
+        return None
     per_rank = gather_to_main({"rng": capture_rng_state(), "loader": run.loader.state_dict()})
     directory = run.output_dir / CHECKPOINT_DIRNAME
     path = checkpoint_path(directory, run.step)

@@ -1,7 +1,9 @@
 """Set up one training process around a model, a loss and a loader, run :func:`fit`, write the summary.
 
 :func:`run_training` is the part that does not care where the data comes from (tests drive it with a tiny
-in-memory loader); :func:`temporal_ssl.engine.pretrain.pretrain` builds everything from a config and calls it.
+in-memory loader). :func:`temporal_ssl.engine.pretrain.pretrain` builds everything from a pretraining config
+and calls it; :func:`temporal_ssl.eval.finetune.train_classifier` does the same for fine-tuning and the
+supervised baseline.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import logging
 import os
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,12 +26,13 @@ from torch.nn.parallel import DistributedDataParallel
 from temporal_ssl.engine.checkpoint import load_checkpoint
 from temporal_ssl.engine.distributed import DistributedContext
 from temporal_ssl.engine.health import final_accuracy, warn_if_at_chance
-from temporal_ssl.engine.metrics_log import MetricsLog, plot_loss_curve, read_metrics
+from temporal_ssl.engine.metrics_log import MetricsLog, plot_loss_curve, read_metrics, tensorboard_wanted
 from temporal_ssl.engine.optim import OptimConfig, build_optimizer
 from temporal_ssl.engine.resume import restore_training_run
 from temporal_ssl.engine.step import LossFunction, build_grad_scaler, resolve_amp
 from temporal_ssl.engine.train_config import TrainConfig
-from temporal_ssl.engine.trainer import BatchSource, TrainingRun, fit
+from temporal_ssl.engine.trainer import fit
+from temporal_ssl.engine.training_run import BatchSource, TrainingRun
 from temporal_ssl.errors import ConfigError
 from temporal_ssl.models.pretext_model import PretextModel
 
@@ -41,7 +44,8 @@ class PretrainResult:
     """What a pretraining run produced.
 
     Args:
-        output_dir: the run folder (config.yaml, metrics.jsonl, checkpoints/, loss_curve.png, summary.json).
+        output_dir: the run folder (config.yaml, metrics.jsonl, checkpoints/, loss_curve.png, summary.json);
+            ``None`` for a run that wrote nothing.
         checkpoint: the last checkpoint written (the final one when ``completed``).
         step, total_steps: optimizer steps done and planned.
         stopped_by_signal: the signal number that stopped the run early, else ``None``.
@@ -50,7 +54,7 @@ class PretrainResult:
         pretext_at_chance: whether that accuracy ended at chance (a warning was logged), ``None`` if unknown.
     """
 
-    output_dir: Path
+    output_dir: Path | None
     checkpoint: Path | None
     step: int
     total_steps: int
@@ -108,9 +112,12 @@ def run_training(
     train: TrainConfig,
     optim: OptimConfig,
     config: Mapping[str, Any],
-    output_dir: Path,
+    output_dir: Path | None,
     resume_from: Path | None = None,
     run_name: str = "pretrain",
+    optimizer: torch.optim.Optimizer | None = None,
+    frozen: Sequence[nn.Module] = (),
+    warn_at_chance: bool = True,
 ) -> PretrainResult:
     """Train ``model`` with ``loss_fn`` on ``loader`` to the end of ``train``'s schedule (or a stop signal).
 
@@ -123,9 +130,13 @@ def run_training(
         ctx: this process's rank, world size and device.
         train, optim: the ``train:`` and ``optim:`` sections.
         config: the resolved config as a plain mapping, stored in every checkpoint.
-        output_dir: the run folder (rank 0 writes into it).
+        output_dir: the run folder (rank 0 writes into it); ``None`` writes nothing and cannot be resumed.
         resume_from: a checkpoint to continue from exactly, or ``None`` for a fresh start.
-        run_name: the pretext name, for messages.
+        run_name: the run's name, for messages and the progress bar (the pretext, ``"finetune"`` ...).
+        optimizer: an optimizer built by the caller over ``model``'s parameters (groups may carry an
+            ``lr_scale``); ``None`` builds ``optim``'s over every trainable parameter of model and loss.
+        frozen: sub-modules that do not train: no gradient, and eval mode (BatchNorm statistics kept).
+        warn_at_chance: check a classification head's final training accuracy against chance.
     """
     if train.sync_batchnorm and ctx.is_distributed:
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
@@ -134,12 +145,15 @@ def run_training(
     for module in modules:
         module.to(ctx.device)
         module.train()
+    for module in frozen:
+        module.requires_grad_(False)
+        module.eval()
     amp_dtype = resolve_amp(train.amp, ctx.device)
     run = TrainingRun(
         model=model,
         train_model=wrap_model(model, ctx, train),
         loss_fn=loss_fn,
-        optimizer=build_optimizer(modules, optim),
+        optimizer=optimizer if optimizer is not None else build_optimizer(modules, optim),
         scaler=build_grad_scaler(amp_dtype, ctx.device),
         loader=loader,
         ctx=ctx,
@@ -156,14 +170,15 @@ def run_training(
         seed_everything(
             train.seed + 1 + ctx.rank
         )  # distinct dropout streams per rank, same weights everywhere
-    if ctx.is_main:
+    if ctx.is_main and output_dir is not None:
         output_dir.mkdir(parents=True, exist_ok=True)
         run.metrics_log = MetricsLog(
             output_dir,
             total_steps=run.total_steps,
             start_step=run.step,
-            tensorboard=train.tensorboard,
+            tensorboard=tensorboard_wanted(train.tensorboard),
             progress_bar=train.progress_bar,
+            description=run_name,
         )
     started = time.perf_counter()
     try:
@@ -179,27 +194,38 @@ def run_training(
         outcome.stopped_by_signal,
         outcome.last_metrics,
     )
-    if ctx.is_main:
-        result = _finish(result, model, run_name, wall_seconds=time.perf_counter() - started)
+    if ctx.is_main and output_dir is not None:
+        seconds = time.perf_counter() - started
+        result = _finish(
+            result, output_dir, model, run_name, wall_seconds=seconds, warn_at_chance=warn_at_chance
+        )
     return result
 
 
 def _finish(
-    result: PretrainResult, model: nn.Module, run_name: str, *, wall_seconds: float
+    result: PretrainResult,
+    output_dir: Path,
+    model: nn.Module,
+    run_name: str,
+    *,
+    wall_seconds: float,
+    warn_at_chance: bool,
 ) -> PretrainResult:
     """Plot the loss curve, check the pretext against chance and write ``summary.json`` (rank 0)."""
-    records = read_metrics(result.output_dir / "metrics.jsonl")
-    plot_loss_curve(result.output_dir / "metrics.jsonl", result.output_dir / "loss_curve.png")
+    records = read_metrics(output_dir / "metrics.jsonl")
+    plot_loss_curve(output_dir / "metrics.jsonl", output_dir / "loss_curve.png")
     head = getattr(model, "head", None)
     num_classes = getattr(head, "out_features", None) if getattr(head, "produces", None) == "logits" else None
     accuracy = final_accuracy(records) if num_classes else None
-    at_chance = warn_if_at_chance(run_name, accuracy, num_classes) if result.completed else None
+    at_chance = (
+        warn_if_at_chance(run_name, accuracy, num_classes) if result.completed and warn_at_chance else None
+    )
     result = PretrainResult(
         **{**asdict(result), "pretext_accuracy": accuracy, "pretext_at_chance": at_chance}
     )
     summary = {
         **asdict(result),
-        "output_dir": str(result.output_dir),
+        "output_dir": str(output_dir),
         "checkpoint": str(result.checkpoint),
         "completed": result.completed,
         "pretext": run_name,
@@ -207,7 +233,7 @@ def _finish(
         "chance_accuracy": 1.0 / num_classes if num_classes else None,
         "wall_seconds": wall_seconds,
     }
-    tmp = result.output_dir / "summary.json.tmp"
+    tmp = output_dir / "summary.json.tmp"
     tmp.write_text(json.dumps(summary, indent=2) + "\n")
-    os.replace(tmp, result.output_dir / "summary.json")
+    os.replace(tmp, output_dir / "summary.json")
     return result

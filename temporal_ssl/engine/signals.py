@@ -14,7 +14,10 @@ import signal
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
+
+from temporal_ssl.errors import TemporalSSLError
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +36,28 @@ class StopRequest:
     def exit_code(self) -> int:
         """The shell convention for "stopped by signal N": ``128 + N`` (130 for SIGINT, 143 for SIGTERM)."""
         return 128 + self.signum if self.signum is not None else 0
+
+
+class TrainingStopped(TemporalSSLError):
+    """A training run inside a longer job (a fine-tune in an evaluation) was stopped by a signal.
+
+    The checkpoint is saved; the job cannot go on without the trained model, so it stops here. A command
+    catches it and exits with :attr:`exit_code`; running the command again continues the run.
+    """
+
+    def __init__(self, what: str, signum: int, checkpoint: Path | None) -> None:
+        where = f"saved '{checkpoint}'" if checkpoint is not None else "no checkpoint was written"
+        super().__init__(
+            f"{what} stopped by {signal.Signals(signum).name} ({where}); run the same command again to "
+            "continue where it stopped"
+        )
+        self.signum = signum
+        self.checkpoint = checkpoint
+
+    @property
+    def exit_code(self) -> int:
+        """``128 + signum``, the shell convention for a process stopped by a signal."""
+        return 128 + self.signum
 
 
 @contextlib.contextmanager

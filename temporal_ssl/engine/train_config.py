@@ -30,7 +30,9 @@ class TrainConfig:
         seed: seeds model initialisation, the data order and every augmentation.
         output_dir: the run folder; ``null`` = ``runs/pretrain/<pretext name>``.
         device: ``"auto"`` (the local GPU if any), ``"cpu"`` or ``"cuda"``.
-        tensorboard: also write TensorBoard events (needs the ``tensorboard`` package).
+        tensorboard: also write TensorBoard events; ``null`` (the default) = whenever the ``tensorboard``
+            package is installed, ``true`` = required (an error without the package), ``false`` = never.
+        save_checkpoints: write checkpoints (``false``: nothing to resume from; for short throw-away runs).
         progress_bar: show a tqdm progress bar with ETA on rank 0.
         sync_batchnorm: convert BatchNorm to SyncBatchNorm under multi-GPU DDP (CUDA only).
         find_unused_parameters: DDP option for models with branches that some steps do not use.
@@ -49,7 +51,8 @@ class TrainConfig:
     seed: int = 0
     output_dir: str | None = None
     device: DeviceChoice = "auto"
-    tensorboard: bool = False
+    tensorboard: bool | None = None
+    save_checkpoints: bool = True
     progress_bar: bool = True
     sync_batchnorm: bool = False
     find_unused_parameters: bool = False

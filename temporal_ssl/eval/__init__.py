@@ -1,13 +1,13 @@
 """Downstream action recognition: linear probe, fine-tuning, k-NN, VCOP retrieval, multi-view tests, reports.
 
-Entry points: :func:`evaluate` (every protocol of an ``EvalConfig``, ``tools/evaluate.py``) and
-:func:`compare_linear_probe` (pretrained vs random init vs supervised from scratch under one probe, the main
-job's table). Modules, data flow order: ``config`` (schema) → ``encoders`` (checkpoint or random) →
-``labeled_data`` (splits) → ``features`` / ``feature_cache`` (N clips × M crops, one decode, cached) →
-``linear_probe`` / ``knn`` / ``retrieval`` / ``finetune`` → ``metrics`` → ``protocols`` (rows) → ``report``.
+Entry points: :func:`evaluate` (every protocol of an ``EvalConfig``, with the baselines it asks for,
+``tools/evaluate.py``) and :func:`pretrain_and_evaluate` (pretrain, then compare with random init and
+supervised from scratch under the corpus's own protocol: the main job). Modules, data flow order: ``config``
+(schema) → ``encoders`` (checkpoint or random) → ``labeled_data`` (splits) → ``features`` / ``feature_cache``
+(N clips × M crops, one decode, cached) → ``linear_probe`` / ``knn`` / ``retrieval`` / ``finetune`` →
+``metrics`` → ``protocols`` (rows of ``results``) → ``report`` (one ``results.json``, ``results_json``).
 """
 
-from temporal_ssl.eval.compare import ComparisonResult, compare_linear_probe, save_comparison_report
 from temporal_ssl.eval.config import (
     ClipViews,
     EvalConfig,
@@ -19,14 +19,22 @@ from temporal_ssl.eval.config import (
     RetrievalConfig,
     load_eval_config,
 )
+from temporal_ssl.eval.dataset_protocols import comparison_config
 from temporal_ssl.eval.encoders import LoadedEncoder, load_encoder, random_encoder
 from temporal_ssl.eval.evaluate import evaluate
 from temporal_ssl.eval.features import FeatureSet, extract_features
-from temporal_ssl.eval.results import EvalResult, ProtocolResult
+from temporal_ssl.eval.pretrain_and_evaluate import pretrain_and_evaluate
+from temporal_ssl.eval.results import (
+    ClassificationScores,
+    EvalResult,
+    ProtocolResult,
+    PublishedValue,
+    RetrievalScores,
+)
 
 __all__ = [
+    "ClassificationScores",
     "ClipViews",
-    "ComparisonResult",
     "EvalConfig",
     "EvalResult",
     "ExtractionConfig",
@@ -37,12 +45,14 @@ __all__ = [
     "LinearProbeConfig",
     "LoadedEncoder",
     "ProtocolResult",
+    "PublishedValue",
     "RetrievalConfig",
-    "compare_linear_probe",
+    "RetrievalScores",
+    "comparison_config",
     "evaluate",
     "extract_features",
     "load_encoder",
     "load_eval_config",
+    "pretrain_and_evaluate",
     "random_encoder",
-    "save_comparison_report",
 ]

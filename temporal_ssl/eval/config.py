@@ -6,7 +6,7 @@ A config names the protocols to run and holds one section per protocol; each sec
 - ``linear_probe``: frozen features, standardised, a multinomial logistic regression (L-BFGS or SGD);
 - ``finetune``: the whole network trained on labeled clips (also the supervised-from-scratch baseline);
 - ``knn``: cosine k-nearest-neighbour vote of video features;
-- ``retrieval``: VCOP's nearest-neighbour video retrieval (METHODS.md §1.4).
+- ``retrieval``: VCOP's nearest-neighbour video retrieval (Xu et al., CVPR 2019).
 
 The ``data`` section is the pipeline's :class:`~temporal_ssl.pipeline.records.DataConfig` (configs include a
 ``configs/data/*.yaml`` file); ``train_split`` and ``test_split`` pick the two parts of it.
@@ -34,7 +34,7 @@ FeaturePooling = Literal["global", "keep_time", "vcop_map"]
 
 - ``global``: the encoder's ``forward_features`` (pooled over time and space), ``D`` values;
 - ``keep_time``: the last feature map averaged over space only, time axis kept (``D·T'`` values) — "tGAP", an
-  aid for the small synthetic corpus (SYNTHETIC.md lesson 7), not a published protocol;
+  aid for the small synthetic corpus (its classes differ in how motion unfolds), not a published protocol;
 - ``vcop_map``: VCOP's retrieval feature, the last feature map after a ``(1, 2, 2)`` max-pool, flattened.
 """
 
@@ -91,12 +91,12 @@ class FeatureConfig:
 
 @dataclass(frozen=True)
 class LinearProbeConfig:
-    """Linear classifier on frozen features (CoCLR-style feature probe; METHODS.md §6.2).
+    """Linear classifier on frozen features (CoCLR-style feature probe).
 
     Args:
         features: pooling and views.
         standardize: scale every feature to mean 0, std 1 on the training set (the same transform is applied
-            to the test set); SYNTHETIC.md lesson 7.
+            to the test set); without it the probe's accuracy depends heavily on the weight decay.
         l2_normalize: L2-normalise each feature vector first (CVRL's linear evaluation).
         train_on: ``views`` = every training view is a sample; ``video_mean`` = one averaged vector per video.
         solver: ``lbfgs`` (full batch, fast for up to ~10^5 samples) or ``sgd`` (mini-batch, cosine schedule:
@@ -172,7 +172,7 @@ class KnnConfig:
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    """Nearest-neighbour video retrieval, VCOP's protocol (METHODS.md §1.4).
+    """Nearest-neighbour video retrieval, VCOP's protocol (Xu et al., CVPR 2019).
 
     Test videos query the training videos; a query is a hit at ``k`` when ANY of its ``k`` nearest training
     videos (cosine distance between view-averaged features) has its class.
@@ -192,8 +192,8 @@ class RetrievalConfig:
     standardize: bool = False
 
     def __post_init__(self) -> None:
-        if not self.topk or min(self.topk) < 1:
-            raise ValueError(f"retrieval.topk must list values >= 1, got {list(self.topk)}")
+        if 1 not in self.topk or min(self.topk) < 1:
+            raise ValueError(f"retrieval.topk must list values >= 1 including 1, got {list(self.topk)}")
 
 
 @dataclass(frozen=True)

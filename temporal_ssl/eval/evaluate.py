@@ -13,6 +13,7 @@ supervised baseline, so that row is always named ``supervised_scratch``.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,7 +33,14 @@ from temporal_ssl.eval.encoders import (
 from temporal_ssl.eval.labeled_data import LabeledSplits, data_for_checkpoint, load_labeled_splits
 from temporal_ssl.eval.protocols import RunSettings, Subject, feature_protocol_rows, finetune_row
 from temporal_ssl.eval.report import write_report
-from temporal_ssl.eval.results import PRETRAINED, RANDOM_INIT, SUPERVISED_SCRATCH, EvalResult, ProtocolResult
+from temporal_ssl.eval.results import (
+    PRETRAINED,
+    RANDOM_INIT,
+    SUPERVISED_SCRATCH,
+    EvalResult,
+    PretrainingSummary,
+    ProtocolResult,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +75,12 @@ def load_subject_encoder(config: EvalConfig, checkpoint: str | Path) -> LoadedEn
 
 
 def evaluate(
-    config: EvalConfig, checkpoint: str | Path, *, splits: LabeledSplits | None = None, write: bool = True
+    config: EvalConfig,
+    checkpoint: str | Path,
+    *,
+    splits: LabeledSplits | None = None,
+    write: bool = True,
+    pretraining: PretrainingSummary | None = None,
 ) -> EvalResult:
     """Run ``config.protocols`` on ``checkpoint`` (and ``config.baselines``); write the report.
 
@@ -75,10 +88,12 @@ def evaluate(
         config: the validated evaluation config.
         checkpoint: a checkpoint path, or ``"random"`` (then ``config.model.encoder`` names the architecture).
         splits: labeled videos already read (``None``: read from ``config.data``).
-        write: write ``results.json``, ``results.md``, confusion PNGs and per-class CSVs to the output folder
-            (``config.output_dir``, default :func:`default_output_dir`), and fine-tuning logs and checkpoints
-            beside them; ``False`` writes nothing.
+        write: write the report (``results.json``, ``results.md``, confusion PNGs, per-class CSVs, accuracy
+            bars) to the output folder (``config.output_dir``, default :func:`default_output_dir`), and
+            fine-tuning logs and checkpoints beside them; ``False`` writes nothing.
+        pretraining: the pretraining that produced ``checkpoint`` in the same command, reported with it.
     """
+    started = time.perf_counter()
     device = resolve_eval_device(config.device)
     loaded = load_subject_encoder(config, checkpoint)
     loaded.encoder.to(device)
@@ -141,6 +156,11 @@ def evaluate(
         loaded.checkpoint_sha256,
         splits.class_names,
         to_dict(resolved),
+        pretraining=pretraining,
+        seconds={
+            **({"pretrain": pretraining.seconds} if pretraining is not None else {}),
+            "evaluate": time.perf_counter() - started,
+        },
     )
     if write:
         write_report(result, output_dir)

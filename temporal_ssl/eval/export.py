@@ -81,7 +81,7 @@ def export_features(
     function = maps if pooling == "maps" else encoder_features(encoder, pooling)
     features = extract_features(
         [FeatureRequest("features", function, (encoder,))],
-        list(index.records),
+        index.records,
         views,
         extraction=config.extraction,
         device=device,

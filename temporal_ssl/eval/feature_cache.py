@@ -19,6 +19,8 @@ import torch
 from temporal_ssl.config import to_dict
 from temporal_ssl.data.user_cache import user_cache_dir
 from temporal_ssl.engine.checkpoint import save_atomic
+from temporal_ssl.engine.distributed import broadcast_from_main, current_context
+from temporal_ssl.errors import ConfigError
 from temporal_ssl.eval.config import ClipViews, ExtractionConfig
 from temporal_ssl.eval.features import FeatureRequest, FeatureSet, extract_features
 from temporal_ssl.types import VideoRecord
@@ -103,24 +105,21 @@ def cached_features(
     """:func:`~temporal_ssl.eval.features.extract_features`, reading and writing the feature cache.
 
     Requests found in the cache are loaded; the others are computed together in one decoding pass and saved
-    (when ``extraction.cache`` is on and the request has a ``cache_id``).
+    (when ``extraction.cache`` is on and the request has a ``cache_id``). Under ``torchrun`` rank 0 reads and
+    writes the cache, every rank loads what rank 0 found, and the rest is extracted sharded over the ranks.
     """
     cache_dir = Path(extraction.cache_dir).expanduser() if extraction.cache_dir else default_cache_dir()
-    found: dict[str, FeatureSet] = {}
-    keys: dict[str, Path] = {}
-    for request in requests:
-        if not extraction.cache or request.cache_id is None:
-            continue
-        path = (
-            cache_dir / f"{feature_cache_key(request.cache_id, records, views, extraction.feature_dtype)}.pt"
-        )
-        keys[request.name] = path
-        if path.is_file():
-            try:
-                found[request.name] = load_feature_set(path)
-                logger.info("%s: cached features of '%s' from %s", description, request.name, path)
-            except (RuntimeError, EOFError, OSError, KeyError, ValueError) as error:
-                logger.warning("ignoring unreadable feature cache '%s' (%s); computing again", path, error)
+    keys = {
+        request.name: cache_dir
+        / f"{feature_cache_key(request.cache_id, records, views, extraction.feature_dtype)}.pt"
+        for request in requests
+        if extraction.cache and request.cache_id is not None
+    }
+    ctx = current_context(device)
+    found = _read_cache(keys, description) if ctx.is_main else {}
+    hits = broadcast_from_main(sorted(found))  # rank 0 decides, so every rank computes the same requests
+    if not ctx.is_main:
+        found = {name: _read_cache_on_every_rank(keys[name], ctx.rank) for name in hits}
     missing = [request for request in requests if request.name not in found]
     if missing:
         computed = extract_features(
@@ -132,8 +131,35 @@ def cached_features(
             description=description,
             output_dir=output_dir,
         )
-        for name, features in computed.items():
-            if name in keys:
-                save_feature_set(features, keys[name])
+        if ctx.is_main:
+            for name, features in computed.items():
+                if name in keys:
+                    save_feature_set(features, keys[name])
         found.update(computed)
     return {request.name: found[request.name] for request in requests}
+
+
+def _read_cache(keys: dict[str, Path], description: str) -> dict[str, FeatureSet]:
+    """The cached feature sets that exist and read cleanly (an unreadable file is computed again)."""
+    found: dict[str, FeatureSet] = {}
+    for name, path in keys.items():
+        if not path.is_file():
+            continue
+        try:
+            found[name] = load_feature_set(path)
+            logger.info("%s: cached features of '%s' from %s", description, name, path)
+        except (RuntimeError, EOFError, OSError, KeyError, ValueError) as error:
+            logger.warning("ignoring unreadable feature cache '%s' (%s); computing again", path, error)
+    return found
+
+
+def _read_cache_on_every_rank(path: Path, rank: int) -> FeatureSet:
+    """A cache file rank 0 read: every rank must see it (the cache folder is shared by every process)."""
+    try:
+        return load_feature_set(path)
+    except (RuntimeError, EOFError, OSError, KeyError, ValueError) as error:
+        raise ConfigError(
+            f"rank {rank} cannot read the feature cache '{path}' that rank 0 read ({error}); put "
+            "extraction.cache_dir on a filesystem every process of the job shares, or set "
+            "extraction.cache=false"
+        ) from None

@@ -3,12 +3,17 @@
 Several feature functions (several encoders, poolings, or a classifier's logits) run on the same decoded
 batch, so comparing a pretrained encoder with its baselines decodes the corpus once. Videos that fail to
 decode are left out, counted and named in :attr:`FeatureSet.failed_paths` (and ``bad_videos.jsonl``).
+
+Under ``torchrun`` (a process group already joined) rank ``r`` of ``W`` extracts videos ``r, r + W, ...``
+and the shards are gathered onto every rank in the order of the records, so every rank holds the same
+features a single process would compute, and the evaluation that follows (linear probe, k-NN, retrieval)
+gives every rank the single process's metrics.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,12 +24,13 @@ from torch import nn
 from tqdm import tqdm
 
 from temporal_ssl.cpus import threads_beside_workers
+from temporal_ssl.engine.distributed import current_context, gather_to_all
 from temporal_ssl.engine.step import resolve_amp
 from temporal_ssl.errors import DatasetError
 from temporal_ssl.eval.config import ClipViews, ExtractionConfig, FeaturePooling
 from temporal_ssl.eval.encoders import weights_sha256
 from temporal_ssl.pipeline.bad_videos import BAD_VIDEOS_FILENAME, BadVideoLog
-from temporal_ssl.pipeline.eval_clips import EvalClipDataset, build_eval_loader
+from temporal_ssl.pipeline.eval_clips import ClipBatch, EvalClipDataset, build_eval_loader
 from temporal_ssl.types import VideoRecord
 
 logger = logging.getLogger(__name__)
@@ -157,7 +163,8 @@ def extract_features(
         output_dir: ``bad_videos.jsonl`` is appended there (``None``: count and log only).
 
     Returns:
-        name → :class:`FeatureSet`, videos in the order of ``records`` minus the ones that failed.
+        name → :class:`FeatureSet`, videos in the order of ``records`` minus the ones that failed (the same on
+        every rank of a ``torchrun`` job).
     """
     if not records:
         raise DatasetError(f"no video to extract {description} from; check the data split")
@@ -167,8 +174,12 @@ def extract_features(
             "records passed for feature extraction share an index; give each video a "
             "distinct VideoRecord.index"
         )
+    names = [request.name for request in requests]
+    if len(set(names)) != len(names):
+        raise ValueError(f"feature requests share a name: {names}")
     device = torch.device(device)
-    log = BadVideoLog(None if output_dir is None else Path(output_dir) / BAD_VIDEOS_FILENAME)
+    ctx = current_context(device)
+    log = BadVideoLog(None if output_dir is None else Path(output_dir) / BAD_VIDEOS_FILENAME, rank=ctx.rank)
     dataset = EvalClipDataset(
         records,
         num_clips=views.num_clips,
@@ -178,16 +189,67 @@ def extract_features(
         backend=extraction.backend,
         bad_videos=log,
     )
-    loader = build_eval_loader(dataset, batch_size=extraction.batch_size, num_workers=extraction.num_workers)
+    loader = build_eval_loader(
+        dataset,
+        batch_size=extraction.batch_size,
+        num_workers=extraction.num_workers,
+        rank=ctx.rank,
+        world_size=ctx.world_size,
+    )
+    shard = _extract_shard(
+        requests,
+        loader,
+        positions,
+        extraction=extraction,
+        device=device,
+        description=description,
+        show_progress=extraction.progress_bar and ctx.is_main,
+    )
+    order, chunks, labels, failed = _merge_shards(gather_to_all(shard), names)
+    if failed and ctx.is_main:
+        logger.warning(
+            "%s: %d video(s) could not be decoded and are left out (first: %s)",
+            description,
+            len(failed),
+            records[failed[0]].path,
+        )
+    if not order:
+        raise DatasetError(
+            f"every one of the {len(records)} videos failed to decode ({description}); see "
+            f"{log.path or 'the warnings above'}"
+        )
+    paths = tuple(records[p].path for p in order)
+    failed_paths = tuple(records[p].path for p in failed)
+    return {
+        name: FeatureSet(features, labels, paths, views.num_clips, views.num_crops, failed_paths)
+        for name, features in chunks.items()
+    }
+
+
+@dataclass
+class _Shard:
+    """What one process extracted: record positions, per-request feature chunks, labels, failed positions."""
+
+    order: list[int]
+    chunks: dict[str, list[torch.Tensor]]
+    labels: list[torch.Tensor]
+    failed: list[int]
+
+
+def _extract_shard(
+    requests: Sequence[FeatureRequest],
+    loader: Iterable[ClipBatch],
+    positions: dict[int, int],
+    *,
+    extraction: ExtractionConfig,
+    device: torch.device,
+    description: str,
+    show_progress: bool,
+) -> _Shard:
+    """Run every request on the batches of ``loader`` (this process's share of the videos)."""
     amp_dtype = resolve_amp(extraction.amp, device)
     dtype = torch.float16 if extraction.feature_dtype == "float16" else torch.float32
-    names = [request.name for request in requests]
-    if len(set(names)) != len(names):
-        raise ValueError(f"feature requests share a name: {names}")
-    chunks: dict[str, list[torch.Tensor]] = {name: [] for name in names}
-    labels: list[torch.Tensor] = []
-    order: list[int] = []
-    failed: list[str] = []
+    shard = _Shard([], {request.name: [] for request in requests}, [], [])
     modules = [module for request in requests for module in request.modules]
     was_training = [module.training for module in modules]
     for module in modules:
@@ -195,13 +257,9 @@ def extract_features(
     try:
         with torch.inference_mode(), threads_beside_workers(extraction.num_workers, device):
             for batch in tqdm(
-                loader,
-                desc=description,
-                unit="batch",
-                disable=not extraction.progress_bar,
-                dynamic_ncols=True,
+                loader, desc=description, unit="batch", disable=not show_progress, dynamic_ncols=True
             ):
-                failed.extend(records[positions[i]].path for i in batch.failed_video_indices)
+                shard.failed.extend(positions[i] for i in batch.failed_video_indices)
                 if batch.size == 0:
                     continue
                 clips = rearrange(batch.clips.to(device, non_blocking=True), "b k c t h w -> (b k) c t h w")
@@ -210,31 +268,26 @@ def extract_features(
                 ):
                     for request in requests:
                         out = request.function(clips)
-                        chunks[request.name].append(
+                        shard.chunks[request.name].append(
                             rearrange(out.float(), "(b k) f -> b k f", b=batch.size).to("cpu", dtype)
                         )
-                labels.append(batch.labels.cpu())
-                order.extend(positions[int(i)] for i in batch.video_indices)
+                shard.labels.append(batch.labels.cpu())
+                shard.order.extend(positions[int(i)] for i in batch.video_indices)
     finally:
         for module, mode in zip(modules, was_training, strict=True):
             module.train(mode)
-    if failed:
-        logger.warning(
-            "%s: %d video(s) could not be decoded and are left out (first: %s)",
-            description,
-            len(failed),
-            failed[0],
-        )
+    return shard
+
+
+def _merge_shards(
+    shards: Sequence[_Shard], names: Sequence[str]
+) -> tuple[list[int], dict[str, torch.Tensor], torch.Tensor, list[int]]:
+    """Every process's shard in the order of the records: positions, features by name, labels, failed."""
+    order = [position for shard in shards for position in shard.order]
     if not order:
-        raise DatasetError(
-            f"every one of the {len(records)} videos failed to decode ({description}); see "
-            f"{log.path or 'the warnings above'}"
-        )
-    paths = tuple(records[p].path for p in order)
-    label_tensor = torch.cat(labels)
-    return {
-        name: FeatureSet(
-            torch.cat(parts), label_tensor, paths, views.num_clips, views.num_crops, tuple(failed)
-        )
-        for name, parts in chunks.items()
-    }
+        return [], {}, torch.empty(0, dtype=torch.long), sorted(p for s in shards for p in s.failed)
+    ranking = torch.tensor(order).argsort()
+    chunks = {name: torch.cat([c for s in shards for c in s.chunks[name]])[ranking] for name in names}
+    labels = torch.cat([label for shard in shards for label in shard.labels])[ranking]
+    failed = sorted(position for shard in shards for position in shard.failed)
+    return sorted(order), chunks, labels, failed

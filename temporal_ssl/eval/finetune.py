@@ -1,20 +1,21 @@
 """Full fine-tuning (and supervised training from scratch): encoder + linear head on random labeled clips.
 
-Training reuses the pipeline and the engine rather than a second stack: clips come from the pipeline's
-:class:`~temporal_ssl.pipeline.eval_clips.LabeledClips` through :func:`~temporal_ssl.pipeline.build_loader`
-(seeding, augmentation, bad-video replacement), the model is a :class:`~temporal_ssl.models.PretextModel`
-with a ``linear`` head and the ``cross_entropy`` loss, and each step is the engine's
-``accumulate_gradients`` + ``apply_gradients`` (AMP, accumulation, clipping) with the engine's optimizer,
-warm-up/cosine schedule, metrics log and atomic checkpoint writer. The loop itself is here because the
-engine's ``fit`` sets one learning rate on every parameter group, and fine-tuning needs the backbone's
-scaled by ``backbone_lr_scale``. Testing scores ``N`` clips × ``M`` crops per video (softmax averaged).
+A fine-tune is a model, a loss and a loader handed to the engine's one training loop
+(:func:`temporal_ssl.engine.run.run_training`), so it gets what pretraining gets: exact resume after SIGTERM
+(``resume="auto"``), checkpoints in ``<output_dir>/checkpoints/``, DDP under ``torchrun``, gradient
+accumulation, AMP, the metrics log and TensorBoard. Clips come from the pipeline's
+:class:`~temporal_ssl.pipeline.eval_clips.LabeledClips` through :func:`~temporal_ssl.pipeline.build_loader`;
+the model is a :class:`~temporal_ssl.models.PretextModel` with a ``linear`` head and the loss the
+``cross_entropy`` loss; the encoder's parameter groups carry ``backbone_lr_scale``. Testing scores ``N`` clips
+× ``M`` crops per video (softmax averaged).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,17 +25,14 @@ from torch import nn
 
 from temporal_ssl.config import to_dict
 from temporal_ssl.cpus import threads_beside_workers
-from temporal_ssl.engine.checkpoint import FORMAT_VERSION, save_atomic
-from temporal_ssl.engine.metrics_log import MetricsLog, WindowMeter
+from temporal_ssl.engine.checkpoint import capture_rng_state, checkpoint_to_resume, restore_rng_state
+from temporal_ssl.engine.distributed import broadcast_from_main, current_context
 from temporal_ssl.engine.optim import build_optimizer, parameter_groups
-from temporal_ssl.engine.step import (
-    NonFiniteLossError,
-    accumulate_gradients,
-    apply_gradients,
-    build_grad_scaler,
-    resolve_amp,
-)
+from temporal_ssl.engine.run import run_training
+from temporal_ssl.engine.signals import TrainingStopped
+from temporal_ssl.engine.train_config import TrainConfig
 from temporal_ssl.eval.config import ExtractionConfig, FinetuneConfig
+from temporal_ssl.eval.encoders import weights_sha256
 from temporal_ssl.eval.features import FeatureRequest, FeatureSet, extract_features
 from temporal_ssl.eval.metrics import ClassificationMetrics, classification_metrics
 from temporal_ssl.losses.cross_entropy import CrossEntropyLoss
@@ -44,8 +42,6 @@ from temporal_ssl.pipeline.loader import build_loader
 from temporal_ssl.types import VideoRecord
 
 logger = logging.getLogger(__name__)
-
-FINETUNED_CHECKPOINT_NAME = "finetuned.pt"
 
 
 @dataclass
@@ -57,7 +53,7 @@ class TrainedClassifier:
         steps: optimizer steps taken.
         train_seconds: wall time of the training loop (loader start-up included).
         last_metrics: the last logged window (loss, accuracy, lr, clips/s, data-wait fraction ...).
-        checkpoint: where the model was saved (``None`` when not saved).
+        checkpoint: the last checkpoint written (``None`` when the run writes none).
     """
 
     model: PretextModel
@@ -85,7 +81,7 @@ def build_classifier(
 def build_finetune_optimizer(model: PretextModel, config: FinetuneConfig) -> torch.optim.Optimizer:
     """The engine's optimizer over the head, plus the encoder's groups at ``backbone_lr_scale`` (none at 0).
 
-    Every group carries ``lr_scale``; the learning rate of step ``s`` is ``optim.lr_at(s) × lr_scale``.
+    Every group carries ``lr_scale``; the engine sets ``optim.lr_at(step) × lr_scale`` before each step.
     """
     optimizer = build_optimizer([model.head], config.optim)
     for group in optimizer.param_groups:
@@ -101,12 +97,30 @@ def build_finetune_optimizer(model: PretextModel, config: FinetuneConfig) -> tor
     return optimizer
 
 
-def total_finetune_steps(config: FinetuneConfig, batches_per_epoch: int) -> int:
-    """``max_steps``, ``epochs`` worth of optimizer steps, or the smaller of the two (at least 1)."""
-    candidates = [] if config.max_steps is None else [config.max_steps]
-    if config.epochs is not None:
-        candidates.append(max(1, config.epochs * batches_per_epoch // config.grad_accum_steps))
-    return min(candidates)
+def finetune_train_settings(config: FinetuneConfig, *, seed: int, device: torch.device) -> TrainConfig:
+    """The engine's ``train`` settings of a fine-tune (length, precision, logging, checkpoints)."""
+    return TrainConfig(
+        max_steps=config.max_steps,
+        epochs=config.epochs,
+        amp=config.amp,
+        grad_accum_steps=config.grad_accum_steps,
+        clip_grad_norm=config.clip_grad_norm,
+        log_every_steps=config.log_every_steps,
+        seed=seed,
+        device="cuda" if device.type == "cuda" else "cpu",
+        progress_bar=config.progress_bar,
+        save_checkpoints=config.save_checkpoint,
+    )
+
+
+@contextlib.contextmanager
+def random_state_kept() -> Iterator[None]:
+    """Restore the caller's python, numpy and torch random streams on exit (the run seeds its own)."""
+    state = capture_rng_state()
+    try:
+        yield
+    finally:
+        restore_rng_state(state)
 
 
 def train_classifier(
@@ -119,8 +133,12 @@ def train_classifier(
     seed: int = 0,
     output_dir: str | Path | None = None,
     checkpoint_config: dict[str, Any] | None = None,
+    resume: str | None = "auto",
 ) -> TrainedClassifier:
-    """Train ``encoder`` + a linear head on random clips of the labeled ``records``.
+    """Train ``encoder`` + a linear head on random clips of the labeled ``records``, through the engine.
+
+    Under ``torchrun`` (a process group already joined) every process calls it: the clips are sharded over
+    the ranks and the gradients averaged by DDP.
 
     Args:
         encoder: trained in place (frozen when ``config.backbone_lr_scale == 0``).
@@ -129,112 +147,70 @@ def train_classifier(
         config: the ``finetune`` section.
         device: where to train.
         seed: head initialisation, data order, augmentation and dropout.
-        output_dir: ``metrics.jsonl``, ``bad_videos.jsonl`` and the checkpoint go there (``None``: nothing is
-            written).
-        checkpoint_config: the ``config`` stored in the checkpoint (its ``model`` entry rebuilds the encoder).
+        output_dir: ``metrics.jsonl``, ``bad_videos.jsonl``, ``summary.json`` and ``checkpoints/`` go there
+            (``None``: nothing is written and the run cannot be resumed).
+        checkpoint_config: the ``config`` stored in the checkpoints (its ``model`` entry rebuilds the encoder;
+            a resume refuses a checkpoint whose ``model`` differs).
+        resume: ``"auto"`` (the default) continues from the latest checkpoint of ``output_dir`` if there is
+            one, so running the same evaluation again continues a stopped fine-tune or reuses a finished one
+            (a checkpoint whose ``model``, ``finetune`` settings or starting weights differ is refused);
+            ``None`` starts afresh
+            (refused where ``output_dir`` already holds checkpoints); or a checkpoint path.
+
+    Raises:
+        TrainingStopped: SIGTERM/SIGINT stopped the run after saving a checkpoint.
     """
     device = torch.device(device)
+    ctx = current_context(device)
     started = time.perf_counter()
+    start = weights_sha256(encoder)  # a re-run from other weights must not continue this fine-tune
     model = build_classifier(encoder, num_classes, head_dropout=config.head_dropout, seed=seed).to(device)
-    frozen = config.backbone_lr_scale == 0
-    if frozen:
-        model.encoder.requires_grad_(False)
+    frozen = (model.encoder,) if config.backbone_lr_scale == 0 else ()
     pretext = LabeledClips(
         num_classes=num_classes,
         num_frames_per_clip=config.num_frames_per_clip,
         frame_stride=config.frame_stride,
     )
     loader = build_loader(
-        records, pretext, config.loader, augment=config.augment, seed=seed, output_dir=output_dir
+        records,
+        pretext,
+        config.loader,
+        augment=config.augment,
+        seed=seed,
+        rank=ctx.rank,
+        world_size=ctx.world_size,
+        output_dir=output_dir,
     )
-    total = total_finetune_steps(config, len(loader))
-    optimizer = build_finetune_optimizer(model, config)
-    amp_dtype = resolve_amp(config.amp, device)
-    scaler = build_grad_scaler(amp_dtype, device)
-    loss_fn = CrossEntropyLoss(label_smoothing=config.label_smoothing)
-    parameters = [p for group in optimizer.param_groups for p in group["params"]]
-    log = None
-    if output_dir is not None:
-        Path(output_dir).mkdir(parents=True, exist_ok=True)
-        log = MetricsLog(
-            Path(output_dir),
-            total_steps=total,
-            start_step=0,
-            tensorboard=False,
-            progress_bar=config.progress_bar,
-            description="finetune",
+    folder = None if output_dir is None else Path(output_dir)
+    resume_from = None
+    if folder is not None:
+        resume_from = broadcast_from_main(checkpoint_to_resume(resume, folder) if ctx.is_main else None)
+    with random_state_kept(), threads_beside_workers(config.loader.worker_processes, device):
+        result = run_training(
+            model=model,
+            loss_fn=CrossEntropyLoss(label_smoothing=config.label_smoothing),
+            loader=loader,
+            ctx=ctx,
+            train=finetune_train_settings(config, seed=seed, device=device),
+            optim=config.optim,
+            config={**(checkpoint_config or {}), "finetune": {**to_dict(config), "initial_weights": start}},
+            output_dir=folder,
+            resume_from=resume_from,
+            run_name="finetune",
+            optimizer=build_finetune_optimizer(model, config),
+            frozen=frozen,
+            warn_at_chance=False,
         )
-    model.train()
-    if frozen:
-        model.encoder.eval()  # BatchNorm statistics stay those of the pretrained encoder
-    meter, last_metrics = WindowMeter(), {}
-    try:
-        rng = torch.random.fork_rng(devices=[device] if device.type == "cuda" else [])
-        with rng, threads_beside_workers(config.loader.worker_processes, device):
-            torch.manual_seed(seed + 1)  # dropout masks
-            batches = loader.batches()
-            for step in range(total):
-                lr = config.optim.lr_at(step, total)
-                for group in optimizer.param_groups:
-                    group["lr"] = lr * group["lr_scale"]
-                wait_start = time.perf_counter()
-                micro_batches = [next(batches) for _ in range(config.grad_accum_steps)]
-                data_wait = time.perf_counter() - wait_start
-                result = accumulate_gradients(
-                    model,
-                    loss_fn,
-                    micro_batches,
-                    step=step,
-                    device=device,
-                    amp_dtype=amp_dtype,
-                    scaler=scaler,
-                )
-                if not result.finite:
-                    raise NonFiniteLossError(
-                        f"the fine-tuning loss became {result.loss} at step {step}; lower finetune.optim.lr, "
-                        "set finetune.clip_grad_norm or use finetune.amp=off"
-                    )
-                grad_norm, _ = apply_gradients(
-                    optimizer, scaler, parameters, clip_grad_norm=config.clip_grad_norm
-                )
-                meter.add(
-                    {**result.metrics, "loss": result.loss, "lr": lr, "grad_norm": grad_norm},
-                    data_wait_seconds=data_wait,
-                    samples=sum(b.size for b in micro_batches),
-                    clips=sum(b.views.shape[0] * b.views.shape[1] for b in micro_batches),
-                )
-                if (step + 1) % config.log_every_steps == 0 or step + 1 == total:
-                    last_metrics = meter.means()
-                    meter = WindowMeter()
-                    if log is not None:
-                        log.write({"step": step + 1, "epoch": loader.epoch, **last_metrics})
-                if log is not None:
-                    log.advance(step + 1)
-    finally:
-        if log is not None:
-            log.close()
+    if result.stopped_by_signal is not None:
+        raise TrainingStopped("fine-tuning", result.stopped_by_signal, result.checkpoint)
     seconds = time.perf_counter() - started
-    checkpoint = None
-    if output_dir is not None and config.save_checkpoint:
-        checkpoint = save_atomic(
-            {
-                "format_version": FORMAT_VERSION,
-                "kind": "finetune",
-                "step": total,
-                "model": model.state_dict(),
-                "config": {**(checkpoint_config or {}), "finetune": to_dict(config)},
-                "num_classes": num_classes,
-                "torch_version": str(torch.__version__),
-            },
-            Path(output_dir) / FINETUNED_CHECKPOINT_NAME,
-        )
     logger.info(
         "trained the classifier for %d steps in %.1f s (last window: %s)",
-        total,
+        result.step,
         seconds,
-        {k: round(v, 4) for k, v in last_metrics.items()},
+        {k: round(v, 4) for k, v in result.metrics.items()},
     )
-    return TrainedClassifier(model, total, seconds, last_metrics, checkpoint)
+    return TrainedClassifier(model, result.step, seconds, result.metrics, result.checkpoint)
 
 
 def classifier_request(name: str, model: PretextModel) -> FeatureRequest:
@@ -264,8 +240,14 @@ def run_finetune(
     seed: int = 0,
     output_dir: str | Path | None = None,
     checkpoint_config: dict[str, Any] | None = None,
+    resume: str | None = "auto",
 ) -> FinetuneResult:
-    """Fine-tune ``encoder`` on ``train_records`` and test it on ``config.test_views`` of ``test_records``."""
+    """Fine-tune ``encoder`` on ``train_records`` and test it on ``config.test_views`` of ``test_records``.
+
+    The arguments are :func:`train_classifier`'s, plus the test videos, ``extraction`` (how test clips are
+    decoded and batched) and ``class_names`` (for per-class metrics). Under ``torchrun`` training and testing
+    are both sharded over the ranks, and every rank gets the same result.
+    """
     trained = train_classifier(
         encoder,
         train_records,
@@ -275,10 +257,36 @@ def run_finetune(
         seed=seed,
         output_dir=output_dir,
         checkpoint_config=checkpoint_config,
+        resume=resume,
     )
-    logits = extract_features(
-        [classifier_request("logits", trained.model)],
+    logits, metrics = score_classifier(
+        trained.model,
         test_records,
+        config=config,
+        extraction=extraction,
+        num_classes=num_classes,
+        class_names=class_names,
+        device=device,
+        output_dir=output_dir,
+    )
+    return FinetuneResult(trained, metrics, logits)
+
+
+def score_classifier(
+    model: PretextModel,
+    records: Sequence[VideoRecord],
+    *,
+    config: FinetuneConfig,
+    extraction: ExtractionConfig,
+    num_classes: int,
+    class_names: Sequence[str] = (),
+    device: torch.device | str = "cpu",
+    output_dir: str | Path | None = None,
+) -> tuple[FeatureSet, ClassificationMetrics]:
+    """Score every one of ``config.test_views`` of ``records``: the per-view logits and the metrics."""
+    logits = extract_features(
+        [classifier_request("logits", model)],
+        records,
         config.test_views,
         extraction=extraction,
         device=device,
@@ -288,4 +296,4 @@ def run_finetune(
     metrics = classification_metrics(
         logits.features, logits.labels, num_classes=num_classes, class_names=class_names
     )
-    return FinetuneResult(trained, metrics, logits)
+    return logits, metrics

@@ -1,12 +1,12 @@
 """Linear probe on frozen features: standardise, fit a multinomial logistic regression, test every view.
 
 The classifier minimises ``mean cross-entropy + weight_decay/2 · ‖W‖²`` (bias not penalised) over the training
-samples (each training view, or each video's mean feature), with full-batch L-BFGS (strong Wolfe line search —
-the convex problem converges in a few hundred iterations, seconds on a CPU for 10^4 × 10^3 features) or
-mini-batch SGD with a cosine schedule. When the weight decay is not fixed, it is chosen on a held-out part
-of the training videos (stratified by class; whole UCF101-style groups, so no near-duplicate is trained on),
-then the classifier is refit on all training videos. Standardisation statistics come from training samples
-only.
+samples (each training view, or each video's mean feature), with full-batch L-BFGS (strong Wolfe line search;
+the problem is convex, so a few hundred iterations suffice) or mini-batch SGD with a cosine schedule (for
+sample counts whose full batch does not fit in memory). When the weight decay is not fixed, it is chosen on a
+held-out part of the training videos (stratified by class; whole UCF101-style groups, so no near-duplicate is
+trained on), then the classifier is refit on all training videos. Standardisation statistics come from
+training samples only.
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 
 Clip level scores every view (clip × crop) on its own and averages over all views of all videos — the expected
 accuracy of a single clip (VCOP's ``test_sample_num=1`` draws one). Video level averages the softmax over a
-video's ``N·M`` views and takes the argmax (PySlowFast, VideoMAE, VCOP's ``linspace`` clips). METHODS.md §6.2
-asks that N, M, clip length and stride are always reported beside them; :class:`ClassificationMetrics` keeps
-them.
+video's ``N·M`` views and takes the argmax (PySlowFast, VideoMAE, VCOP's ``linspace`` clips). A score means
+little without N, M, clip length and stride, so they are always reported beside it;
+:class:`ClassificationMetrics` keeps them.
 """
 
 from __future__ import annotations
@@ -80,13 +80,6 @@ class ClassificationMetrics:
     def mean_class_accuracy(self) -> float:
         present = [a for a in self.per_class if a is not None]
         return sum(present) / len(present) if present else float("nan")
-
-    def flat(self) -> dict[str, float]:
-        """``video_top1``, ``video_top5``, ``clip_top1`` ..., ``mean_class_accuracy`` as one flat mapping."""
-        out = {f"video_top{k}": v for k, v in self.video_topk.items()}
-        out.update({f"clip_top{k}": v for k, v in self.clip_topk.items()})
-        out["mean_class_accuracy"] = self.mean_class_accuracy
-        return out
 
 
 def classification_metrics(

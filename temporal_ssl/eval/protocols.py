@@ -32,7 +32,13 @@ from temporal_ssl.eval.finetune import FinetuneResult, run_finetune
 from temporal_ssl.eval.knn import run_knn
 from temporal_ssl.eval.labeled_data import LabeledSplits
 from temporal_ssl.eval.linear_probe import run_linear_probe
-from temporal_ssl.eval.results import ProtocolResult, views_summary
+from temporal_ssl.eval.results import (
+    ClassificationScores,
+    ProtocolResult,
+    RetrievalScores,
+    Scores,
+    views_summary,
+)
 from temporal_ssl.eval.retrieval import run_retrieval
 
 FeatureProtocolConfig = LinearProbeConfig | KnnConfig | RetrievalConfig
@@ -136,6 +142,7 @@ def feature_protocol_rows(
         started = time.perf_counter()
         settings = dict(settings_base, feature_dim=train.dim)
         classification = None
+        metrics: Scores
         if isinstance(config, LinearProbeConfig):
             probe = run_linear_probe(
                 train,
@@ -145,7 +152,8 @@ def feature_protocol_rows(
                 class_names=splits.class_names,
                 seed=seed,
             )
-            classification, metrics = probe.metrics, probe.metrics.flat()
+            classification = probe.metrics
+            metrics = ClassificationScores.from_metrics(classification)
             settings.update(
                 standardize=config.standardize,
                 l2_normalize=config.l2_normalize,
@@ -159,7 +167,7 @@ def feature_protocol_rows(
             classification, _ = run_knn(
                 train, test, num_classes=splits.num_classes, config=config, class_names=splits.class_names
             )
-            metrics = classification.flat()
+            metrics = ClassificationScores.from_metrics(classification)
             settings.update(
                 k=config.k,
                 temperature=config.temperature,
@@ -168,7 +176,7 @@ def feature_protocol_rows(
             )
         else:
             topk = run_retrieval(train, test, config=config)
-            metrics = {f"retrieval_top{k}": v for k, v in topk.items()}
+            metrics = RetrievalScores(dict(topk))
             settings.update(distance="cosine", standardize=config.standardize)
         seconds = {**features.seconds, "fit": time.perf_counter() - started}
         rows.append(
@@ -229,7 +237,7 @@ def finetune_row(
     row = ProtocolResult(
         "finetune",
         subject,
-        result.metrics.flat(),
+        ClassificationScores.from_metrics(result.metrics),
         settings,
         seconds,
         result.metrics,

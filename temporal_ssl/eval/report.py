@@ -1,78 +1,40 @@
-"""The evaluation report: ``results.json`` (every number, the config, the checkpoint's SHA-256), a markdown
-table, and for every classification row a confusion-matrix PNG and a per-class accuracy CSV.
-
-``results.json`` layout::
-
-    {"checkpoint": ..., "checkpoint_sha256": ..., "encoder": ..., "encoder_options": {...},
-     "class_names": [...], "config": {...resolved eval config...}, "environment": {...versions...},
-     "results": [{"protocol", "subject", "metrics": {...}, "settings": {... N, M, T, stride ...},
-                  "seconds": {...}, "per_class_accuracy": {...}, "confusion": [[...]], ...}, ...]}
+"""The report of one run, written by :func:`write_report`: ``results.json`` (every number, the config, the
+checkpoint's SHA-256; layout in ``results.schema.json``), ``results.md`` (what was evaluated, the tables), a
+confusion-matrix PNG and a per-class accuracy CSV for every classification row, accuracy bars when baselines
+were evaluated, and the pretraining loss curve when the run pretrained first.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 import logging
-import math
-import os
-import platform
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from temporal_ssl.config import git_commit
 from temporal_ssl.eval.metrics import ClassificationMetrics
-from temporal_ssl.eval.results import EvalResult, ProtocolResult
+from temporal_ssl.eval.results import (
+    SUPERVISED_SCRATCH,
+    ClassificationScores,
+    EvalResult,
+    ProtocolResult,
+    RetrievalScores,
+)
+from temporal_ssl.eval.results_json import RESULTS_JSON, write_results_json
 
 logger = logging.getLogger(__name__)
 
-RESULTS_JSON = "results.json"
 RESULTS_MARKDOWN = "results.md"
 CLASSIFICATION_COLUMNS = ("video_top1", "video_top5", "clip_top1", "clip_top5", "mean_class_accuracy")
+LOSS_CURVE = "loss_curve.png"
 
 
-def result_to_dict(result: ProtocolResult) -> dict[str, Any]:
-    """One row as plain JSON-able data (per-class accuracy keyed by class name)."""
-    out: dict[str, Any] = {
-        "protocol": result.protocol,
-        "subject": result.subject,
-        "metrics": result.metrics,
-        "settings": result.settings,
-        "seconds": result.seconds,
-        "num_train_videos": result.num_train_videos,
-        "num_test_videos": result.num_test_videos,
-        "failed_videos": result.failed_videos,
-    }
-    if result.classification is not None:
-        names = result.classification.class_names
-        out["per_class_accuracy"] = dict(zip(names, result.classification.per_class, strict=True))
-        out["confusion"] = result.classification.confusion
-    return out
-
-
-def eval_result_to_dict(result: EvalResult) -> dict[str, Any]:
-    """The whole run as plain JSON-able data (the ``results.json`` content)."""
-    return {
-        "checkpoint": result.checkpoint,
-        "checkpoint_sha256": result.checkpoint_sha256,
-        "encoder": result.encoder,
-        "encoder_options": result.encoder_options,
-        "class_names": result.class_names,
-        "config": result.config,
-        "environment": {
-            "git_commit": git_commit(),
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-        },
-        "results": [result_to_dict(r) for r in result.results],
-    }
-
-
-def _percent(value: float | None) -> str:
-    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{100 * value:.1f}"
+def percent(value: float | None) -> str:
+    """``value`` (a fraction) in % with one decimal; ``–`` when undefined."""
+    return "–" if value is None or value != value else f"{100 * value:.1f}"
 
 
 def _views(settings: dict[str, Any]) -> str:
@@ -84,10 +46,16 @@ def _views(settings: dict[str, Any]) -> str:
     return text + (f" ({settings['pooling']})" if settings.get("pooling") else "")
 
 
+def _published(row: ProtocolResult, metric: str) -> str:
+    value = row.published.get(metric)
+    return "" if value is None else f" (paper {percent(value.value)})"
+
+
 def markdown_tables(results: Sequence[ProtocolResult]) -> str:
-    """Classification rows and retrieval rows as two markdown tables (accuracies in %)."""
+    """Classification rows and retrieval rows as two markdown tables (accuracies in %, published values in
+    brackets beside the measured ones)."""
     lines: list[str] = []
-    classified = [r for r in results if r.protocol != "retrieval"]
+    classified = [r for r in results if isinstance(r.metrics, ClassificationScores)]
     if classified:
         lines += [
             "| encoder | protocol | video top-1 | video top-5 | clip top-1 | clip top-5 | mean class acc. "
@@ -95,23 +63,72 @@ def markdown_tables(results: Sequence[ProtocolResult]) -> str:
             "|---|---|---|---|---|---|---|---|---|",
         ]
         for r in classified:
-            cells = " | ".join(_percent(r.metrics.get(c)) for c in CLASSIFICATION_COLUMNS)
+            cells = " | ".join(
+                percent(getattr(r.metrics, c)) + _published(r, c) for c in CLASSIFICATION_COLUMNS
+            )
             lines.append(
                 f"| {r.subject} | {r.protocol} | {cells} | {_views(r.settings)} | "
                 f"{sum(r.seconds.values()):.1f} |"
             )
-    retrieved = [r for r in results if r.protocol == "retrieval"]
+    retrieved = [r for r in results if isinstance(r.metrics, RetrievalScores)]
     if retrieved:
-        ks = sorted({int(key.removeprefix("retrieval_top")) for r in retrieved for key in r.metrics})
+        ks = sorted({k for r in retrieved for k in r.metrics.recall_at_k})  # type: ignore[union-attr]
         lines += [
             "",
             "| encoder | " + " | ".join(f"R@{k}" for k in ks) + " | views | seconds |",
             "|---|" + "---|" * len(ks) + "---|---|",
         ]
         for r in retrieved:
-            cells = " | ".join(_percent(r.metrics.get(f"retrieval_top{k}")) for k in ks)
+            recall = r.metrics.recall_at_k  # type: ignore[union-attr]
+            cells = " | ".join(percent(recall.get(k)) + _published(r, f"recall_at_{k}") for k in ks)
             lines.append(f"| {r.subject} | {cells} | {_views(r.settings)} | {sum(r.seconds.values()):.1f} |")
     return "\n".join(lines) + "\n"
+
+
+def pretraining_lines(result: EvalResult) -> list[str]:
+    """What was pretrained, how long it took and how the pretext ended (empty without pretraining)."""
+    run = result.pretraining
+    if run is None:
+        return []
+    if run.pretext_accuracy is None:
+        pretext = "no classification pretext accuracy (contrastive or ranking loss)"
+    else:
+        at_chance = " (at chance: the encoder learned little)" if run.pretext_at_chance else ""
+        pretext = f"final pretext accuracy {percent(run.pretext_accuracy)} %{at_chance}"
+    return [f"Pretrained `{run.pretext}` for {run.steps} steps in {run.seconds:.0f} s; {pretext}.", ""]
+
+
+def comparison_lines(result: EvalResult) -> list[str]:
+    """The margin over random init and the supervised baseline's budget, for each protocol that has them."""
+    lines = []
+    for protocol in dict.fromkeys(r.protocol for r in result.results):
+        margin = result.margin_over_random(protocol)
+        if margin is not None:
+            lines.append(f"{protocol}: pretrained {100 * margin:+.1f} points over random init.")
+    supervised = [r for r in result.results if r.subject == SUPERVISED_SCRATCH and r.protocol == "finetune"]
+    for row in supervised:
+        lines.append(
+            f"Supervised from scratch: {row.settings.get('steps')} steps of {row.settings.get('batch_size')} "
+            f"clips in {row.seconds.get('train', 0.0):.0f} s; its own classifier: "
+            f"{percent(row.metrics.top1)} % video top-1."
+        )
+    return lines
+
+
+def summary_lines(result: EvalResult) -> list[str]:
+    """The run for a terminal: one line per row (its headline scores), the margins, the baseline's budget."""
+    lines = [
+        f"{len(result.class_names)} classes (chance {percent(result.chance)} %), "
+        f"{result.results[0].num_test_videos if result.results else 0} test videos:"
+    ]
+    for row in result.results:
+        if isinstance(row.metrics, RetrievalScores):
+            scores = ", ".join(f"R@{k} {percent(v)} %" for k, v in sorted(row.metrics.recall_at_k.items()))
+        else:
+            clip = "" if row.metrics.clip_top1 is None else f" (clip {percent(row.metrics.clip_top1)} %)"
+            scores = f"video top-1 {percent(row.metrics.video_top1)} %{clip}"
+        lines.append(f"  {row.subject}: {row.protocol} {scores}, views {_views(row.settings)}")
+    return lines + comparison_lines(result)
 
 
 def markdown_report(result: EvalResult) -> str:
@@ -119,19 +136,23 @@ def markdown_report(result: EvalResult) -> str:
     source = result.checkpoint or "random initialisation"
     sha = f" (sha256 `{result.checkpoint_sha256[:16]}…`)" if result.checkpoint_sha256 else ""
     data = result.config.get("data", {})
+    title = f"# {result.recipe.name}: " if result.recipe else "# "
     header = [
-        f"# Evaluation of `{result.encoder}` from {source}{sha}",
+        f"{title}evaluation of `{result.encoder}` from {source}{sha}",
         "",
+        *pretraining_lines(result),
         f"Data: format `{data.get('format')}`, split {data.get('split_number')}: train = "
         f"`{result.config.get('train_split')}`, test = `{result.config.get('test_split')}`, "
-        f"{len(result.class_names)} classes. Accuracies in %.",
+        f"{len(result.class_names)} classes (chance {percent(result.chance)} %). Accuracies in %.",
         "",
     ]
+    comparison = comparison_lines(result)
     footer = [
         "",
+        *comparison,
+        *([""] if comparison else []),
         "Video level: softmax averaged over the test views; clip level: every view scored alone. "
-        "Compare with published numbers only at the same split, views, input size and backbone "
-        "(METHODS.md §6-7).",
+        "Compare with published numbers only at the same split, views, input size and backbone.",
     ]
     return "\n".join(header) + markdown_tables(result.results) + "\n".join(footer) + "\n"
 
@@ -229,7 +250,7 @@ def write_report(result: EvalResult, output_dir: str | Path) -> dict[str, str]:
     for row in result.results:
         if row.classification is None:
             continue
-        title = f"{row.subject} / {row.protocol}: video top-1 {_percent(row.metrics.get('video_top1'))} %"
+        title = f"{row.subject} / {row.protocol}: video top-1 {percent(row.metrics.top1)} %"
         png = plot_confusion(
             row.classification.confusion,
             row.classification.class_names,
@@ -240,14 +261,26 @@ def write_report(result: EvalResult, output_dir: str | Path) -> dict[str, str]:
         files[f"per_class_{row.name}"] = str(
             write_per_class_csv(row.classification, output_dir / f"per_class_{row.name}.csv")
         )
+    for protocol in dict.fromkeys(r.protocol for r in result.results):
+        rows = [r for r in result.results if r.protocol == protocol]
+        if len(rows) > 1:
+            bars = plot_accuracy_bars(
+                [r.subject for r in rows],
+                [r.metrics.top1 for r in rows],
+                output_dir / f"accuracy_bars_{protocol}.png",
+                title=f"{protocol}, top-1",
+                chance=result.chance,
+            )
+            files[f"accuracy_bars_{protocol}"] = str(bars)
+    if result.pretraining is not None:
+        curve = Path(result.pretraining.run_dir) / LOSS_CURVE
+        if curve.is_file():
+            files["loss_curve"] = str(shutil.copyfile(curve, output_dir / LOSS_CURVE))
     markdown = output_dir / RESULTS_MARKDOWN
     markdown.write_text(markdown_report(result))
     files["markdown"] = str(markdown)
-    json_path = output_dir / RESULTS_JSON
-    files["json"] = str(json_path)
+    files["json"] = str(output_dir / RESULTS_JSON)
     result.output_dir, result.files = output_dir, files
-    tmp = json_path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps({**eval_result_to_dict(result), "files": files}, indent=2) + "\n")
-    os.replace(tmp, json_path)
+    write_results_json(result, output_dir / RESULTS_JSON)
     logger.info("evaluation report written to %s", output_dir)
     return files

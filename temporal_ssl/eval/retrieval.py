@@ -1,4 +1,4 @@
-"""Nearest-neighbour video retrieval, exactly VCOP's protocol (METHODS.md §1.4; ``retrieve_clips.py``).
+"""Nearest-neighbour video retrieval, exactly VCOP's protocol (Xu et al. 2019, their ``retrieve_clips.py``).
 
 Every video's feature is the mean of its clips' features (10 uniform clips of 16 frames, ``vcop_map``
 pooling: the last feature map after a ``(1, 2, 2)`` max-pool, flattened). Test videos query the training

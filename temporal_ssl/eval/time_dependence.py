@@ -16,8 +16,8 @@ from typing import Any
 
 import torch
 
-from temporal_ssl.eval.compare import SYNTHETIC_VIEWS, synthetic_supervised
 from temporal_ssl.eval.config import ExtractionConfig
+from temporal_ssl.eval.dataset_protocols import comparison_config
 from temporal_ssl.eval.encoders import random_encoder
 from temporal_ssl.eval.finetune import run_finetune
 from temporal_ssl.pipeline.records import DataConfig, load_index_for
@@ -98,20 +98,21 @@ def check_time_dependence(
 ) -> list[TimeDependenceRow]:
     """Train each of ``models`` from scratch on ``data``'s train split and score it on the test split.
 
-    Training is :func:`~temporal_ssl.eval.compare.synthetic_supervised` (AdamW, mild crops and colour jitter,
-    never flips) for ``max_steps`` steps of ``batch_size`` clips loaded by ``num_workers`` processes.
+    Training is the supervised baseline of the corpus's comparison protocol (AdamW, mild crops and colour
+    jitter, never flips) for ``max_steps`` steps of ``batch_size`` clips loaded by ``num_workers`` processes.
     """
     train = load_index_for(replace(data, split="train"))
     test = load_index_for(replace(data, split="test"))
     class_names = list(train.classes)
     partners = partner_indices(class_names)
+    protocol = comparison_config(data)
     rows = []
     for model in models:
         started = time.perf_counter()
-        views = replace(SYNTHETIC_VIEWS, num_clips=model.views_per_video,
+        views = replace(protocol.finetune.test_views, num_clips=model.views_per_video,
                         num_frames_per_clip=model.frames_per_view, frame_stride=model.frame_stride)
-        supervised = synthetic_supervised(max_steps)
-        config = replace(supervised, num_frames_per_clip=model.frames_per_view,
+        supervised = protocol.finetune
+        config = replace(supervised, max_steps=max_steps, num_frames_per_clip=model.frames_per_view,
                          frame_stride=model.frame_stride, test_views=views,
                          save_checkpoint=False, progress_bar=extraction is None or extraction.progress_bar,
                          loader=replace(supervised.loader, batch_size=batch_size, num_workers=num_workers))

@@ -42,7 +42,7 @@ def check_backend_name(name: str) -> None:
 
 
 def require_backend(name: str) -> None:
-    """Raise :class:`BackendUnavailableError` naming the extra to install when backend ``name`` cannot be used."""
+    """Raise :class:`BackendUnavailableError` naming the extra to install for an unusable backend."""
     check_backend_name(name)
     problem = _import_problem(name)
     if problem is not None:

@@ -1,11 +1,14 @@
-"""Probe a video once: a full sequential PyAV decode (the definition of truth) and a seek check per backend.
+"""Probe a video once: its frame table, rate, size, rotation and motion profile, and a seek check per backend.
 
-The decode measures what the file really holds: the frames that decode (header counts are ignored; a
-truncated file reports the frames before the damage), every frame's pts and keyframe flag (the frame table),
-the frame rate and duration from the content when the header disagrees, the display rotation, and a per-frame
-motion profile read from the luma plane at 32x32 (about 0.1 ms a frame). It also keeps thumbnails of a few
-check frames, against which each backend's seeking is then verified (``seek_check.py``). Results are cached
-per process, keyed by path, size and modification time, so opening a file again costs nothing.
+Most files are probed from their packets (``packet_scan.py``): the demuxer's pts and keyframe flags give the
+frame table, and only a few stretches are decoded to confirm it, to measure motion and to keep the reference
+thumbnails that seeking is verified against. A file the packets cannot vouch for gets the full probe: a
+sequential PyAV decode, the definition of truth, which measures what the file really holds: the frames that
+decode (header counts are ignored; a truncated file reports the frames before the damage), every frame's pts
+and keyframe flag, the frame rate and duration from the content when the header disagrees, the display
+rotation, and a per-frame motion profile read from the luma plane at 32x32. Each backend's seeking is then
+verified against check-frame thumbnails (``seek_check.py``). Results are cached per process, keyed by path,
+size and modification time, so opening a file again costs nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -25,6 +28,7 @@ from temporal_ssl.errors import VideoDecodeError
 from temporal_ssl.frame_table import FrameTable
 from temporal_ssl.io.backends import BACKEND_NAMES, available_backends, require_backend
 from temporal_ssl.io.container import check_video_path, decoded_frames, open_video_stream
+from temporal_ssl.io.packet_scan import scan_packets
 from temporal_ssl.io.seek_check import CheckFrameCollector, CheckFrames, verify_seeking
 from temporal_ssl.io.select import DecoderChoice, build_decoder
 from temporal_ssl.io.thumbnails import LumaSampler
@@ -49,15 +53,25 @@ class _ProbeRecord:
 
 # One cache per process (DataLoader workers each have their own); bounded, least recently used evicted first.
 _PROBES: OrderedDict[tuple[str, int, int], _ProbeRecord] = OrderedDict()
+PROBE_KINDS: Counter[str] = Counter()
+"""Files probed in this process, by kind: ``packets`` (the cheap scan) or ``full decode``."""
 
 
-def probe_video(path: str | os.PathLike[str], *, backends: Sequence[str] | None = None) -> VideoMetadata:
-    """Measure a video with one sequential decode and verify seeking for ``backends``.
+def clear_probe_cache() -> None:
+    """Forget every probe this process made (the next ``probe_video`` of a file scans it again)."""
+    _PROBES.clear()
+
+
+def probe_video(path: str | os.PathLike[str], *, backends: Sequence[str] | None = None,
+                force_full: bool = False) -> VideoMetadata:
+    """Measure a video (from its packets where they can vouch for it, else by decoding every frame) and verify
+    seeking for ``backends``.
 
     Args:
         path: the video file.
         backends: backends whose seeking to verify (default: every installed one); those that pass are listed
             in ``metadata.frame_table.seek_exact_backends``, and readers of any other backend decode linearly.
+        force_full: decode every frame even where the packets would do (motion then measured on every frame).
 
     Raises:
         VideoDecodeError: the file is missing, empty, not a video, has no video stream, or no frame decodes.
@@ -70,8 +84,9 @@ def probe_video(path: str | os.PathLike[str], *, backends: Sequence[str] | None 
         require_backend(name)
     key = (os.path.abspath(path), info.st_size, info.st_mtime_ns)
     record = _PROBES.get(key)
-    if record is None or (record.checks is None and any(n not in record.verdicts for n in wanted)):
-        record = _scan(path, info, keep_checks=bool(wanted))
+    missing_checks = record is not None and record.checks is None
+    if record is None or force_full or (missing_checks and any(n not in record.verdicts for n in wanted)):
+        record = _scan(path, info, keep_checks=bool(wanted), force_full=force_full)
         _PROBES[key] = record
         while len(_PROBES) > _MAX_CACHED_PROBES:
             _PROBES.popitem(last=False)
@@ -106,7 +121,7 @@ def _verify(backend: str, record: _ProbeRecord) -> bool:
 class _Decoded:
     """What one sequential decode saw."""
 
-    pts: list[int | None]
+    pts: Sequence[int | None]
     keyframes: list[int]
     motion: list[float]
     first: av.VideoFrame
@@ -154,9 +169,24 @@ def _decode_everything(path: str, keep_checks: bool) -> _Decoded:
                         stream.codec_context.name, header_rate, stream.time_base or _SYNTHETIC_TIME_BASE)
 
 
-def _scan(path: str, info: os.stat_result, keep_checks: bool) -> _ProbeRecord:
+def _scan(path: str, info: os.stat_result, keep_checks: bool, force_full: bool = False) -> _ProbeRecord:
     started = time.perf_counter()
-    decoded = _decode_everything(path, keep_checks)
+    cheap = None if force_full else scan_packets(path, _rotation, keep_checks)
+    if cheap is not None:
+        decoded = _Decoded(cheap.pts, cheap.keyframes, cheap.motion, cheap.first, cheap.last_duration,
+                           cheap.checks, cheap.codec, cheap.header_rate,
+                           cheap.time_base or _SYNTHETIC_TIME_BASE)
+    else:
+        decoded = _decode_everything(path, keep_checks)
+    record = _record_from(path, info, decoded)
+    PROBE_KINDS["full decode" if cheap is None else "packets"] += 1
+    logger.debug("%s: probed %d frames (%s) in %.1f ms", path, record.metadata.num_frames,
+                 "full decode" if cheap is None else "packets", (time.perf_counter() - started) * 1e3)
+    return record
+
+
+def _record_from(path: str, info: os.stat_result, decoded: _Decoded) -> _ProbeRecord:
+    """Metadata and frame table from what a scan saw (pts in display order, keyframes, motion ...)."""
     num_frames = len(decoded.pts)
     rate = float(decoded.header_rate or 25)
     pts_from_decoder = None not in decoded.pts and len(set(decoded.pts)) == num_frames
@@ -179,7 +209,6 @@ def _scan(path: str, info: os.stat_result, keep_checks: bool) -> _ProbeRecord:
         width=height if rotation in (90, 270) else width, height=width if rotation in (90, 270) else height,
         duration_seconds=duration, codec=decoded.codec, rotation=rotation, frame_table=table,
         motion=tuple(decoded.motion), file_size=info.st_size, mtime_ns=info.st_mtime_ns)
-    logger.debug("%s: probed %d frames in %.1f ms", path, num_frames, (time.perf_counter() - started) * 1e3)
     return _ProbeRecord(metadata, table, decoded.checks)
 
 

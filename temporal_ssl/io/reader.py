@@ -30,15 +30,18 @@ from temporal_ssl.types import VideoMetadata
 
 logger = logging.getLogger(__name__)
 
-# Files whose fallback to linear decoding was already logged in this process (log once per file).
-_LOGGED_FALLBACKS: set[str] = set()
+# Conditions already logged in this process, each with the files it applied to.
+_FALLBACKS: dict[str, set[str]] = {}
 
 
-def log_linear_fallback(path: str, reason: str) -> None:
-    """Say once per file and process that it is decoded linearly, and why."""
-    if path not in _LOGGED_FALLBACKS:
-        _LOGGED_FALLBACKS.add(path)
-        logger.warning("%s: decoding linearly from frame 0 with PyAV (exact, slower): %s", path, reason)
+def log_linear_fallback(path: str, condition: str, *, level: int = logging.INFO) -> None:
+    """Count a file decoded linearly because of ``condition``; only the first file of each condition is
+    logged (in each process), so a corpus of such files gives one line, not one per file."""
+    files = _FALLBACKS.setdefault(condition, set())
+    if not files:
+        logger.log(level, "decoding linearly from frame 0 with PyAV (exact, slower on long videos) where %s, "
+                   "e.g. %s; further files with this condition are counted, not logged", condition, path)
+    files.add(path)
 
 
 class VideoReader:
@@ -155,7 +158,9 @@ class VideoReader:
             try:
                 return self._current_decoder().decode_sorted(unique, size)
             except SeekMismatchError as mismatch:
-                log_linear_fallback(self._metadata.path, f"{self.backend} {mismatch}")
+                logger.debug("%s: %s %s", self._metadata.path, self.backend, mismatch)
+                log_linear_fallback(self._metadata.path, f"{self.backend}'s frames disagree with the probe's "
+                                    "frame table", level=logging.WARNING)
                 self.close()
                 self._choice = DecoderChoice("pyav", False)
                 return self._current_decoder().decode_sorted(unique, size)

@@ -8,8 +8,8 @@ frame. :func:`verify_seeking` then asks a backend's own decoder for each check f
 in an order that makes every request start with a fresh seek, and accepts the backend only if every
 returned frame is within tolerance of its reference and no closer to a neighbour's. Decoders add their own
 pts and frame-count checks (``SeekMismatchError``). On the real sample files this rejects every seek-based
-reader on ``cockatoo.mp4`` (H.264 4:4:4 whose keyframes are not clean entry points), decord and torchcodec on
-``Megamind.avi`` (frames ~100 early, and one early) and on the Theora ``.ogv`` (they cannot open it).
+reader on H.264 4:4:4 files whose keyframes are not clean entry points, decord and torchcodec on an MPEG-4 AVI
+whose frames they return early, and on Theora ``.ogv`` files (they cannot open them).
 """
 
 from __future__ import annotations
@@ -121,8 +121,13 @@ class CheckFrameCollector:
 
     def _capture(self, index: int, frame: av.VideoFrame) -> None:
         if index not in self._references:
-            rgb = torch.from_numpy(self._reformatter.reformat(frame, format="rgb24", threads=1).to_ndarray())
-            self._references[index] = rgb_thumbnail(rotate_upright(rgb[None], self._rotation)[0])
+            self._references[index] = reference_thumbnail(frame, self._rotation, self._reformatter)
+
+
+def reference_thumbnail(frame: av.VideoFrame, rotation: int, reformatter: VideoReformatter) -> np.ndarray:
+    """The thumbnail a backend's upright RGB frame is compared with: one RGB conversion of ``frame``."""
+    rgb = torch.from_numpy(reformatter.reformat(frame, format="rgb24", threads=1).to_ndarray())
+    return rgb_thumbnail(rotate_upright(rgb[None], rotation)[0])
 
 
 def frame_matches(thumbnail: np.ndarray, index: int, references: Mapping[int, np.ndarray]) -> bool:

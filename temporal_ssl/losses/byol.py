@@ -37,7 +37,14 @@ def byol_loss(predictions: torch.Tensor, targets: torch.Tensor, ids: torch.Tenso
 
 @LOSSES.register("byol")
 class BYOLLoss(nn.Module):
-    """BYOL / SimSiam loss on ``ModelOutput.predictions`` against ``ModelOutput.keys``. Metric: ``loss``."""
+    """BYOL / SimSiam loss on ``ModelOutput.predictions`` against ``ModelOutput.keys``. Metric: ``loss``.
+
+    It takes no options; the explicit constructor says so, so that a config replacing a pretext's InfoNCE
+    with ``model.loss: byol`` drops InfoNCE's options instead of passing them on.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
 
     def forward(self, output: ModelOutput, batch: Batch, step: int) -> LossOutput:
         """Args: output: needs ``predictions``, ``keys`` ``[B, V, E]``; batch: instance ids; step: unused."""

@@ -1,6 +1,6 @@
 """Temporal coherence (slowness) loss: neighbouring frames close in L1, other pairs at least a margin apart.
 
-Mobahi, Collobert, Weston, "Deep Learning from Temporal Coherence in Video", ICML 2009 (METHODS.md §2.1):
+Mobahi, Collobert, Weston, "Deep Learning from Temporal Coherence in Video", ICML 2009:
 ``‖z₁ − z₂‖₁`` for a pair of consecutive frames, ``max(0, δ − ‖z₁ − z₂‖₁)`` for any other pair. **Unverified
 constants:** the L1 form, the hinge and the value of δ are from recollection of the paper, not from its text
 or code; δ = 1.0 here is our default, not the paper's. Positive pairs are views with the same instance id,

@@ -4,7 +4,7 @@ Oord et al. 2018 (CPC); SimCLR's NT-Xent (Chen et al. 2020) as used for video by
 MoCo keys and queue (He et al. 2020) as in ρMoCo (τ = 0.1, K = 65 536) and CoCLR's InfoNCE baseline
 (τ = 0.07).
 
-The formula (METHODS.md §5.1), exactly. Embeddings are L2-normalised, ``s(i, j) = q_iᵀ c_j / τ``. Every view
+The formula, exactly. Embeddings are L2-normalised, ``s(i, j) = q_iᵀ c_j / τ``. Every view
 ``i`` of the batch is a query (only view 0 of each sample when ``symmetric=False``). Candidates ``c`` are the
 views of the batch — the momentum ``keys`` when the model produces them, else the embeddings — followed by the
 queue. For query ``i``, ``P(i)`` are the candidates with its instance id other than ``i`` itself, ``N(i)`` the
@@ -17,6 +17,16 @@ so with ρ clips per video each query has ρ−1 positives, each scored against 
 positives are neither in the numerator nor the denominator); with two views this is NT-Xent, symmetric because
 both views are queries. Masking (``exclude_same_video``) drops from ``N(i)`` the candidates cut from the same
 video as ``i`` but not its positives (two samples of one video in a batch, or queue entries of it).
+
+MoCo as ρMoCo trains it is ``in_batch_negatives=False`` with a queue: the positives of a query are the
+momentum keys of the other clips of its video, the negatives the queue alone (other keys of the batch are
+neither).
+
+Under ``torch.distributed`` with ``gather_across_ranks`` (and in-batch negatives), the candidates are the
+whole global batch: every rank's views, gathered with their gradient. Each rank's queries are its own; its
+loss is weighted by its share of the global positive pairs, so that DDP's gradient averaging yields exactly
+the gradient of one process computing the loss on the global batch. Queue-only MoCo gathers nothing (a query's
+positives always live on its own rank); the queue itself is shared by all ranks.
 """
 
 from __future__ import annotations
@@ -83,6 +93,7 @@ class InfoNCELoss(nn.Module):
         exclude_same_video: mask out candidates from the query's own video that are not its positives.
         gather_across_ranks: under ``torch.distributed``, candidates come from every rank's batch (SimCLR/CVRL
             global-batch negatives; gradients flow back to their rank); every rank needs the same batch size.
+            Nothing is gathered without in-batch negatives. The CVRL and ρ-clips pretexts turn it on.
         queue_size: ``K`` > 0 adds a MoCo queue of the last ``K`` keys (``state_dict`` holds it: save the
             loss's state with the model's); 0 = no queue.
     """
@@ -112,10 +123,13 @@ class InfoNCELoss(nn.Module):
         In training mode the batch's candidates are enqueued after the loss is computed.
         """
         embeddings = output.require("embeddings", by="info_nce")
+        if not self.in_batch_negatives:  # MoCo: the queue must hold momentum keys, not online embeddings
+            output.require("keys", by="info_nce with in_batch_negatives=false")
         local = flatten_views(output.keys if output.keys is not None else embeddings)
         ids, videos = flat_instance_ids(batch), flat_video_ids(batch)
         candidates, candidate_ids, candidate_videos, own_column = local, ids, videos, 0
-        if self.gather_across_ranks and is_distributed():
+        gather = self.gather_across_ranks and self.in_batch_negatives and is_distributed()
+        if gather:
             ids = ids + dist.get_rank() * _id_span(ids)  # ids unique over the global batch
             candidates, candidate_ids = all_gather_with_grad(local), all_gather_rows(ids)
             candidate_videos, own_column = all_gather_rows(videos), dist.get_rank() * ids.numel()
@@ -140,6 +154,8 @@ class InfoNCELoss(nn.Module):
             negatives = torch.cat([negatives, queue_negatives], dim=1)
         queries = flatten_views(embeddings)[query_rows]
         loss, top1 = info_nce(queries, candidates, positives, negatives, self.temperature)
+        if gather:
+            loss = loss * _share_of_global_pairs(positives)
         if self.queue is not None and self.training:
             self.queue.enqueue(local, videos)  # the queue gathers over ranks itself
         return LossOutput(loss, {
@@ -154,3 +170,12 @@ def _id_span(ids: torch.Tensor) -> int:
     span = (ids.max() + 1).reshape(1)
     dist.all_reduce(span, op=dist.ReduceOp.MAX)
     return int(span.item())
+
+
+def _share_of_global_pairs(positives: torch.Tensor) -> float:
+    """``world · local pairs / global pairs``: scales a rank's mean loss so that the mean over ranks is the
+    mean over every positive pair of the global batch (1 when all ranks hold as many pairs)."""
+    counts = positives.sum().reshape(1).float()
+    total = counts.clone()
+    dist.all_reduce(total)
+    return float(counts.item()) * dist.get_world_size() / float(total.item())

@@ -1,7 +1,7 @@
 """Triplet ranking loss with in-batch mining: TCN (squared Euclidean, semi-hard), Wang & Gupta (cosine).
 
-Positives are views with the same global instance id, negatives views with another id (METHODS.md §2.3, §3.1,
-§4.1). Embeddings are L2-normalised first (``normalize=True``; TCN and Wang & Gupta both do).
+Positives are views with the same global instance id, negatives views with another id. Embeddings are
+L2-normalised first (``normalize=True``; TCN and Wang & Gupta both do).
 
 * **Squared Euclidean** (Sermanet et al. 2018, svTCN / mvTCN; ``research/tcn`` ``svtcn_loss.py``): every
   ordered positive pair ``(a, p)`` is a triplet anchor; margin 0.2. ``mining="semi_hard"`` (FaceNet, TF

@@ -16,22 +16,29 @@ from temporal_ssl.models import encoders as _encoders  # noqa: F401  (registers 
 from temporal_ssl.models import heads as _heads  # noqa: F401  (registers the heads)
 from temporal_ssl.models.momentum import MomentumSchedule
 from temporal_ssl.models.pretext_model import PretextModel
+from temporal_ssl.models.weights import WeightsSource, load_weights
 from temporal_ssl.registry import ENCODERS, HEADS
 
 
 def build_encoder(name: str, options: Mapping[str, Any] | None = None, *,
-                  where: str = "model.encoder") -> nn.Module:
-    """The encoder registered as ``name`` built with config ``options``.
+                  weights: WeightsSource | None = None, where: str = "model.encoder") -> nn.Module:
+    """The encoder registered as ``name`` built with config ``options``, optionally with ``weights``.
 
     Args:
         name: e.g. ``"r3d_18"``, ``"r2plus1d_tiny"``, ``"video_vit_s"``.
         options: the encoder's keyword options (``{"attention": "divided"}``).
+        weights: a checkpoint of this package, exported weights, or a state dict (file or mapping) in a
+            layout the architecture knows — torchvision's, the papers' released ones
+            (:mod:`temporal_ssl.models.layouts`); classifier heads in it are ignored.
         where: config path of ``options`` for error messages.
     """
     encoder = ENCODERS.build(name, options, where=where)
     if not isinstance(getattr(encoder, "num_features", None), int):
         raise ConfigError(f"encoder '{name}' does not declare an integer num_features; see "
                           "temporal_ssl.models.encoders.contract for what an encoder must provide")
+    encoder.encoder_name = name  # lets export_encoder find the layouts of a module it is given
+    if weights is not None:
+        load_weights(encoder, name, weights)
     return encoder
 
 

@@ -70,8 +70,8 @@ class ProjectionMLP(nn.Module):
     """Per-view MLP projection (SimCLR / CVRL / MoCo v2 / BYOL): ``[B, V, D] → [B, V, E]``.
 
     ``num_layers`` linear layers; each hidden one is followed by BatchNorm (optional) and ReLU. All ``B·V``
-    views share one BatchNorm batch. CVRL uses 3 layers with 2048 hidden units → 128; ρBYOL 2 layers, 4096
-    hidden, BN → 256.
+    views share one BatchNorm batch. CVRL uses 3 layers with 2048 hidden units → 128; ρSimCLR and ρMoCo 3
+    layers, 2048 hidden, no BN → 128; ρBYOL 2 layers, 4096 hidden, BN → 256 (PySlowFast's released configs).
 
     Args:
         in_features: ``D``.
@@ -119,7 +119,7 @@ def byol_predictor(*, in_features: int, hidden_dim: int = 4096, num_layers: int 
     """BYOL's predictor q: an MLP from the projection space back to itself (``[B, V, E] → [B, V, E]``).
 
     Grill et al. 2020 use the projector's architecture (4096 hidden, BN, ReLU) with output width = input
-    width.
+    width; so does ρBYOL (2 layers, 4096 hidden, BN, 256 → 256).
     """
     return ProjectionMLP(in_features=in_features, out_dim=in_features, hidden_dim=hidden_dim,
                          num_layers=num_layers, batch_norm=batch_norm)

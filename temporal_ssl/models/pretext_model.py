@@ -15,6 +15,14 @@ Variants by options: plain (SimCLR/CVRL/order pretexts: no momentum, no predicto
 ``keys`` from an EMA copy of encoder and head), BYOL (``momentum`` and ``predictor``: ``predictions`` from the
 online branch, ``keys`` from the EMA branch), SimSiam (``predictor`` without ``momentum``: ``keys`` are the
 online embeddings, detached).
+
+Shuffled BatchNorm (MoCo, He et al. 2020): in training mode under ``torch.distributed``, a MoCo model
+(momentum branch, no predictor) whose momentum branch normalises with per-rank BatchNorm encodes its key clips
+shuffled across ranks — each rank gets a random share of the global batch of clips — and puts every key back
+on the rank and in the place of its clip. A query and its positive key then never share BatchNorm
+statistics, which would otherwise let the network find its positive through the batch statistics instead of
+the content. It is off (and not needed) on one process, in eval mode, for BYOL, and when the momentum branch
+uses ``SyncBatchNorm`` (``train.sync_batchnorm`` on CUDA: statistics are global, as in ρBYOL and ρSimCLR).
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import torch
 from einops import rearrange
 from torch import nn
 
+from temporal_ssl.losses.gather import is_distributed, shuffle_across_ranks, unshuffle_across_ranks
 from temporal_ssl.models.momentum import MomentumSchedule, momentum_at, momentum_copy, update_momentum
 from temporal_ssl.models.output import ModelOutput
 
@@ -38,10 +47,13 @@ class PretextModel(nn.Module):
         momentum_schedule: ``"cosine"`` anneals ``m`` to 1 over the run (BYOL, ρMoCo/ρBYOL), ``"constant"``
             keeps it (MoCo v1/v2).
         predictor: a head mapping embeddings to predictions (``byol_predictor``), or ``None``.
+        shuffle_bn: shuffle the key clips across ranks where it matters (see the module docstring); False
+            never shuffles.
     """
 
     def __init__(self, encoder: nn.Module, head: nn.Module, *, momentum: float | None = None,
-                 momentum_schedule: MomentumSchedule = "cosine", predictor: nn.Module | None = None) -> None:
+                 momentum_schedule: MomentumSchedule = "cosine", predictor: nn.Module | None = None,
+                 shuffle_bn: bool = True) -> None:
         super().__init__()
         produces = getattr(head, "produces", None)
         if produces not in ("logits", "embeddings"):
@@ -60,6 +72,7 @@ class PretextModel(nn.Module):
         self.momentum_encoder = momentum_copy(encoder) if momentum is not None else None
         self.momentum_head = momentum_copy(head) if momentum is not None else None
         self.current_momentum = momentum
+        self.shuffle_bn = shuffle_bn
 
     def forward(self, views: torch.Tensor) -> ModelOutput:
         """Run the model on a batch of views.
@@ -82,12 +95,29 @@ class PretextModel(nn.Module):
         if self.predictor is not None:
             output.predictions = self.predictor(head_out)
         if self.momentum_encoder is not None and self.momentum_head is not None:
-            with torch.no_grad():
-                keys = self.momentum_encoder(clips)
-                output.keys = self.momentum_head(rearrange(keys, "(b v) d -> b v d", b=batch)).detach()
+            keys = self._momentum_keys(clips, self.momentum_encoder, self.momentum_head)
+            output.keys = rearrange(keys, "(b v) e -> b v e", b=batch)
         elif self.predictor is not None:
             output.keys = head_out.detach()
         return output
+
+    @property
+    def shuffles_key_batch(self) -> bool:
+        """Whether the next forward pass encodes the key clips shuffled across ranks (shuffled BN)."""
+        if not (self.shuffle_bn and self.training and self.predictor is None and is_distributed()):
+            return False
+        branch = [self.momentum_encoder, self.momentum_head]
+        per_rank_bn = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)  # SyncBatchNorm is none of these
+        return any(isinstance(m, per_rank_bn) for part in branch if part is not None for m in part.modules())
+
+    @torch.no_grad()
+    def _momentum_keys(self, clips: torch.Tensor, encoder: nn.Module, head: nn.Module) -> torch.Tensor:
+        """``[(B·V), E]`` keys of the momentum ``encoder`` and ``head``, one per clip (the head runs per clip,
+        so that a shuffled batch needs no regrouping into samples)."""
+        if not self.shuffles_key_batch:
+            return head(encoder(clips)[:, None])[:, 0]
+        shuffled, order = shuffle_across_ranks(clips)
+        return unshuffle_across_ranks(head(encoder(shuffled)[:, None])[:, 0], order)
 
     def update_momentum(self, step: int, total_steps: int) -> float | None:
         """EMA-update the momentum branch after optimiser step ``step`` of ``total_steps``.

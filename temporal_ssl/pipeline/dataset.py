@@ -12,8 +12,10 @@ A video that fails to decode (``VideoDecodeError``, and only that) is counted, l
 ``bad_videos.jsonl`` and replaced by a video drawn from the sample's own replacement generator, so the
 replacement is deterministic too. Attempt ``k`` of a sample plans with a generator seeded by
 ``(seed, epoch, position, k)``: the result depends only on which videos failed, never on what a worker
-happened to remember. After ``max_consecutive_failures`` failures in a row the sample gives up with a
-``DatasetError``.
+happened to remember. A file that failed in an earlier epoch or run is replaced without decoding it again, by
+the same draw (see :mod:`temporal_ssl.pipeline.bad_videos`), and a decode that outlives ``decode_timeout_s``
+(a file hanging the decoder) fails like a bad file. After ``max_consecutive_failures`` failures in a row the
+sample gives up with a ``DatasetError``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import torch
 from torch.utils.data import Dataset
 
 from temporal_ssl.data.clip_sampling import ShortVideoError
+from temporal_ssl.data.record_table import select_records, shortest_cameras
 from temporal_ssl.data.transforms import AugmentParams, VideoAugmentation
 from temporal_ssl.data.transforms.functional import short_side_size
 from temporal_ssl.errors import ConfigError, DatasetError, VideoDecodeError
@@ -35,6 +38,7 @@ from temporal_ssl.pipeline.bad_videos import BadVideoLog
 from temporal_ssl.pipeline.decode import decode_views
 from temporal_ssl.pipeline.stage_times import StageTimes
 from temporal_ssl.pipeline.video_sampler import SampleKey
+from temporal_ssl.pipeline.watchdog import decode_time_limit
 from temporal_ssl.pretext.base import Pretext
 from temporal_ssl.types import Example, SamplePlan, VideoRecord
 
@@ -56,11 +60,6 @@ def decode_size_for(record: VideoRecord, size: DecodeSize) -> tuple[int, int] | 
     return int(size[0]), int(size[1])
 
 
-def shortest_camera(record: VideoRecord) -> int:
-    """Frames of the shortest camera of ``record`` (its only video for single-camera records)."""
-    return min(record.camera(k).metadata.num_frames for k in range(record.num_cameras))
-
-
 def pretext_name(pretext: Pretext) -> str:
     """The registry name of ``pretext`` (its class name when it has none), for messages."""
     return str(getattr(pretext, "name", type(pretext).__name__))
@@ -80,11 +79,14 @@ def short_video_remedy(pretext: Pretext, *, policy_applies: bool = True) -> str:
     return "use longer videos, or lower the pretext's frame counts (clips, frames per clip, strides or gaps)"
 
 
-def keep_long_enough(records: Sequence[VideoRecord], pretext: Pretext) -> list[VideoRecord]:
-    """Drop videos too short for ``pretext`` if its short-video policy is ``skip`` (default); log how many."""
+def keep_long_enough(records: Sequence[VideoRecord], pretext: Pretext) -> Sequence[VideoRecord]:
+    """Drop videos too short for ``pretext`` if its short-video policy is ``skip`` (default); log how many.
+
+    A ``RecordTable`` is filtered on its columns and stays a table (no record is built here).
+    """
     policy = getattr(pretext, "short_video", "skip")
     needed = pretext.min_num_frames if policy == "skip" else 1
-    kept = [r for r in records if shortest_camera(r) >= needed]
+    kept = select_records(records, shortest_cameras(records) >= needed)
     name = pretext_name(pretext)
     if len(kept) < len(records):
         logger.warning("%d of %d videos have fewer than the %d frames pretext '%s' needs and are skipped",
@@ -141,6 +143,8 @@ class PretextDataset(Dataset[Example]):
         device: where frames are decoded (``cuda`` decodes with NVDEC; only in the main process).
         bad_videos: where decode failures are counted and written.
         max_consecutive_failures: failures in a row after which a sample gives up.
+        decode_timeout_s: seconds one sample's decode may take before it counts as a bad file (``None``: no
+            limit).
         augment_in_getitem: augment each example in ``__getitem__`` (CPU workers); ``False`` leaves it to a
             batched augmentation (see :mod:`temporal_ssl.pipeline.gpu_loader`).
         stage_times: where to add the seconds spent decoding and augmenting (the loader benchmark), or
@@ -152,7 +156,7 @@ class PretextDataset(Dataset[Example]):
                  backend: str = "auto",
                  device: str | torch.device = "cpu", bad_videos: BadVideoLog | None = None,
                  max_consecutive_failures: int = 20, augment_in_getitem: bool = True,
-                 stage_times: StageTimes | None = None) -> None:
+                 stage_times: StageTimes | None = None, decode_timeout_s: float | None = None) -> None:
         self.records = keep_long_enough(records, pretext)
         self.pretext = pretext
         self.seed = seed
@@ -164,6 +168,7 @@ class PretextDataset(Dataset[Example]):
         self.max_consecutive_failures = max_consecutive_failures
         self.augment_in_getitem = augment_in_getitem
         self.stage_times = stage_times
+        self.decode_timeout_s = decode_timeout_s
 
     def __len__(self) -> int:
         return len(self.records)
@@ -192,23 +197,30 @@ class PretextDataset(Dataset[Example]):
     def _load_with_replacements(self, key: SampleKey) -> tuple[Example, np.random.Generator]:
         replacements = np.random.default_rng([self.seed, key.epoch, key.position, _REPLACEMENT_STREAM])
         video = key.video
-        last_error: VideoDecodeError | None = None
+        last_failure = ""
         for attempt in range(self.max_consecutive_failures):
             rng = sample_generator(self.seed, key, attempt)
             record = self.records[video]
+            known = self.bad_videos.known_bad(record, key.epoch)
+            if known is not None:  # replaced by the draw a failure would make, without decoding it again
+                self.bad_videos.count_known(known)
+                last_failure = f"'{known}' failed in an earlier epoch or run"
+                video = int(replacements.integers(len(self.records)))
+                continue
             plan = plan_sample(self.pretext, record, rng)
             try:
-                views = decode_views(plan, size=decode_size_for(record, self.decode_size),
-                                     backend=self.backend, device=str(self.device))
+                with decode_time_limit(self.decode_timeout_s, record.path):
+                    views = decode_views(plan, size=decode_size_for(record, self.decode_size),
+                                         backend=self.backend, device=str(self.device))
             except VideoDecodeError as error:
-                last_error = error
+                last_failure = str(error)
                 self.bad_videos.record(error, video_index=record.index, epoch=key.epoch,
-                                       position=key.position, attempt=attempt)
+                                       position=key.position, attempt=attempt, source=record)
                 video = int(replacements.integers(len(self.records)))
                 continue
             return self.pretext.make_example(views, plan, rng), rng
         raise DatasetError(
             f"{self.max_consecutive_failures} videos in a row failed to decode for sample {key.position} of "
-            f"epoch {key.epoch} (last: {last_error}); most of the corpus seems unreadable with backend "
+            f"epoch {key.epoch} (last: {last_failure}); most of the corpus seems unreadable with backend "
             f"'{self.backend}': check the files (see bad_videos.jsonl) or try another backend"
         )

@@ -29,6 +29,7 @@ from temporal_ssl.data.clip_sampling import (
     clip_starts_uniform,
     clips_from_starts,
 )
+from temporal_ssl.data.record_table import RecordTable, shortest_cameras
 from temporal_ssl.data.transforms import VideoEvalTransform
 from temporal_ssl.errors import DatasetError, VideoDecodeError
 from temporal_ssl.pipeline.bad_videos import BadVideoLog
@@ -128,10 +129,11 @@ class EvalClipDataset(Dataset[ClipSample]):
         if num_clips < 1 or num_frames_per_clip < 1 or frame_stride < 1:
             raise DatasetError(f"num_clips={num_clips}, num_frames_per_clip={num_frames_per_clip} and "
                                f"frame_stride={frame_stride} must all be >= 1")
-        empty = [r.path for r in records if r.num_frames < 1]
-        if empty:
-            raise DatasetError(f"{len(empty)} video(s) have no frame, e.g. '{empty[0]}'; rebuild the index")
-        self.records = list(records)
+        empty = np.flatnonzero(shortest_cameras(records) < 1)
+        if len(empty):
+            raise DatasetError(f"{len(empty)} video(s) have no frame, e.g. '{records[int(empty[0])].path}'; "
+                               "rebuild the index")
+        self.records = records if isinstance(records, RecordTable) else list(records)
         self.num_clips = num_clips
         self.num_frames_per_clip = num_frames_per_clip
         self.frame_stride = frame_stride
@@ -165,7 +167,8 @@ class EvalClipDataset(Dataset[ClipSample]):
         try:
             views = decode_views(plan, size=decode_size_for(record, resize), backend=self.backend)
         except VideoDecodeError as error:
-            self.bad_videos.record(error, video_index=record.index, epoch=0, position=position, attempt=0)
+            self.bad_videos.record(error, video_index=record.index, epoch=0, position=position, attempt=0,
+                                   source=record)
             return ClipSample(None, label, record.index)
         crops = self.transform(torch.stack(views))  # [M, N, T, C, H, W]
         return ClipSample(rearrange(crops, "m n t c h w -> (n m) c t h w").contiguous(), label, record.index)

@@ -31,9 +31,10 @@ Modes (``LoaderConfig.device`` and ``batched_augment``):
   forked workers is unsafe), a background thread preparing the next batches while the model trains; frames
   never go back to the host. ``batched_augment: true`` with ``device: cpu`` runs that same path on the CPU.
 
-Bad videos: a ``VideoDecodeError`` skips the video, counts it, logs a warning, appends a line to
-``<output_dir>/bad_videos.jsonl`` and deterministically replaces the sample (``loader.num_bad_videos`` and the
-end-of-epoch log report the count).
+Bad videos: a ``VideoDecodeError`` (or a decode outliving ``decode_timeout_s``) skips the video, counts it,
+appends a line to ``<output_dir>/bad_videos.jsonl`` and deterministically replaces the sample
+(``loader.num_bad_videos`` and the end-of-epoch log report the count); later epochs and runs replace the file
+without decoding it again.
 """
 
 from __future__ import annotations
@@ -50,8 +51,9 @@ import torch
 from torch.utils.data import DataLoader, get_worker_info
 
 from temporal_ssl.data.transforms import VideoAugmentation
+from temporal_ssl.data.user_cache import user_cache_dir
 from temporal_ssl.errors import ConfigError
-from temporal_ssl.pipeline.bad_videos import BAD_VIDEOS_FILENAME, BadVideoLog
+from temporal_ssl.pipeline.bad_videos import BAD_VIDEOS_FILENAME, READ_FAILURES_FILENAME, BadVideoLog
 from temporal_ssl.pipeline.collate import collate_examples
 from temporal_ssl.pipeline.dataset import PretextDataset
 from temporal_ssl.pipeline.gpu_loader import InProcessBatches
@@ -83,6 +85,10 @@ class LoaderConfig:
         start_method: how workers start: ``fork`` (fast, the Linux default), ``forkserver`` or ``spawn``
             (safer when the main process holds many threads; the dataset is pickled into each worker).
         max_consecutive_failures: a sample gives up, with an error, after this many bad videos in a row.
+        decode_timeout_s: seconds one sample's decode may take; a file that hangs the decoder longer is
+            treated as bad (counted, remembered, replaced). ``null``: no limit.
+        remember_bad_videos: remember files that fail in ``$XDG_CACHE_HOME/temporal_ssl/quarantine`` so
+            later runs replace them without decoding them again (a changed file is tried again).
     """
 
     batch_size: int = 8
@@ -96,6 +102,8 @@ class LoaderConfig:
     prefetch_factor: int = 2
     start_method: Literal["fork", "forkserver", "spawn"] = "fork"
     max_consecutive_failures: int = 20
+    decode_timeout_s: float | None = 60.0
+    remember_bad_videos: bool = True
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -108,6 +116,9 @@ class LoaderConfig:
         if self.max_consecutive_failures < 1:
             raise ConfigError(
                 f"'loader.max_consecutive_failures' = {self.max_consecutive_failures} must be >= 1")
+        if self.decode_timeout_s is not None and self.decode_timeout_s <= 0:
+            raise ConfigError(f"'loader.decode_timeout_s' = {self.decode_timeout_s} must be > 0 (or null for "
+                              "no limit)")
         if not (self.device == "cpu" or self.device == "cuda" or self.device.startswith("cuda:")):
             raise ConfigError(f"'loader.device' = '{self.device}' must be 'cpu', 'cuda' or 'cuda:N'")
         size = self.decode_size
@@ -276,12 +287,14 @@ def build_loader(
         output_dir: the run folder; ``bad_videos.jsonl`` is written there (``None``: count and log only).
         stage_times: add the seconds spent decoding, augmenting and collating here (the loader benchmark).
     """
-    log = BadVideoLog(None if output_dir is None else Path(output_dir) / BAD_VIDEOS_FILENAME, rank=rank)
+    shared = user_cache_dir("quarantine") / READ_FAILURES_FILENAME if config.remember_bad_videos else None
+    log = BadVideoLog(None if output_dir is None else Path(output_dir) / BAD_VIDEOS_FILENAME, rank=rank,
+                      shared=shared)
     dataset = PretextDataset(
         records, pretext, seed=seed, augment=augment, decode_size=config.decode_size, backend=config.backend,
         device=config.device if config.in_process else "cpu", bad_videos=log,
         max_consecutive_failures=config.max_consecutive_failures, augment_in_getitem=not config.in_process,
-        stage_times=stage_times,
+        stage_times=stage_times, decode_timeout_s=config.decode_timeout_s,
     )
     sampler = ResumableVideoSampler(len(dataset), seed=seed, rank=rank, world_size=world_size, shuffle=True)
     if len(sampler) < config.batch_size:

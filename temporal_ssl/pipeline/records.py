@@ -18,13 +18,13 @@ from typing import Any
 
 from temporal_ssl.config import to_dict
 from temporal_ssl.data.index import VideoIndex
-from temporal_ssl.data.indexing import build_index
+from temporal_ssl.data.index_build import build_index
+from temporal_ssl.data.record_table import RecordTable
 from temporal_ssl.data.user_cache import user_cache_dir
 from temporal_ssl.errors import ConfigError, DatasetError
 from temporal_ssl.io.backends import BACKEND_NAMES
 from temporal_ssl.registry import DATASETS, closest_match
 from temporal_ssl.synthetic.corpus import CorpusOptions, generate_corpus
-from temporal_ssl.types import VideoRecord
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class DataConfig:
     Args:
         format: ``synthetic`` (the embedded corpus, the default), a dataset format (``folder``, ``list``,
             ``ucf101``, ``hmdb51``, ``kinetics``, ``ssv2``, ``multicamera`` or a plugin's), or ``index`` (a
-            file written by ``tools/build_index.py``, given as ``root``).
+            file written by ``tssl build-index``, given as ``root``).
         root: the corpus root (for ``synthetic``: where the corpus is generated; ``null`` = a folder per
             option set under ``$XDG_CACHE_HOME/temporal_ssl/synthetic``, so runs with other options never
             clobber it).
@@ -90,8 +90,8 @@ class DataConfig:
             raise ConfigError(f"'data.root' is required for format '{self.format}': the folder holding the "
                               "videos")
         if self.format == INDEX_FORMAT and self.root is None:
-            raise ConfigError("'data.root' is required for format 'index': the .jsonl file "
-                              "tools/build_index.py wrote")
+            raise ConfigError("'data.root' is required for format 'index': the index file "
+                              "tssl build-index wrote")
         if self.min_frames < 0:
             raise ConfigError(f"'data.min_frames' = {self.min_frames} must be >= 0")
         unknown = [name for name in self.verify_backends or () if name not in BACKEND_NAMES]
@@ -106,7 +106,7 @@ def load_index_for(cfg: DataConfig, *, progress: bool = True) -> VideoIndex:
         index = _synthetic_index(cfg, progress=progress)
     elif cfg.format == INDEX_FORMAT:
         index = VideoIndex.load(_existing(cfg.root, "data.root",
-                                          "an index file written by tools/build_index.py"))
+                                          "an index file written by tssl build-index"))
     else:
         index = _format_index(cfg, progress=progress)
     if cfg.split is not None and cfg.split != "pretrain":
@@ -123,9 +123,11 @@ def load_index_for(cfg: DataConfig, *, progress: bool = True) -> VideoIndex:
     return index
 
 
-def load_records(cfg: DataConfig, *, progress: bool = True) -> list[VideoRecord]:
-    """The records ``cfg`` names, ready for a dataset (see :func:`load_index_for`)."""
-    return list(load_index_for(cfg, progress=progress).records)
+def load_records(cfg: DataConfig, *, progress: bool = True) -> RecordTable:
+    """The records ``cfg`` names, ready for a dataset (see :func:`load_index_for`): a ``RecordTable``, a
+    sequence that builds each ``VideoRecord`` when asked, so workers share the columns instead of copying
+    a list of objects."""
+    return load_index_for(cfg, progress=progress).records
 
 
 def _format_index(cfg: DataConfig, *, progress: bool) -> VideoIndex:

@@ -51,7 +51,8 @@ def test_configs_resolve_by_name_and_by_path() -> None:
     by_name = resolve_config("vcop", "pretrain")
     assert by_name == packaged_configs() / "pretrain" / "vcop.yaml"
     assert resolve_config(str(by_name), "pretrain") == by_name
-    assert resolve_config("eval/ucf101/finetune_split1", "eval") == resolve_config("ucf101/finetune_split1", "eval")
+    by_kind = resolve_config("ucf101/finetune_split1", "eval")
+    assert resolve_config("eval/ucf101/finetune_split1", "eval") == by_kind
     assert resolve_config("ucf101.yaml", "data").name == "ucf101.yaml"
     assert "vcop" in config_names("pretrain")
 

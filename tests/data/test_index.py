@@ -7,11 +7,12 @@ import importlib.util
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 
-import temporal_ssl.data.probing as probing
+import temporal_ssl.data.probe_pool as probing
 from temporal_ssl.data import VideoIndex, build_index, load_index
 from temporal_ssl.data.probe_cache import ProbeCache
 from temporal_ssl.errors import DatasetError
@@ -23,6 +24,7 @@ LAYOUT = {
     "MoveRight": [("v_MoveRight_g01_c01", 10, "mpeg4"), ("v_MoveRight_g02_c01", 6, "mpeg4")],
 }
 SIZE = (32, 48)  # height, width
+REAL_PROBE_ONE = probing.probe_one
 
 
 @pytest.fixture(scope="session")
@@ -165,7 +167,7 @@ def test_save_and_load_round_trip(corpus: Path, tmp_path: Path) -> None:
     assert load_index(out) == list(index.records)
     loaded = VideoIndex.load(out)
     assert loaded.classes == index.classes and loaded.records == index.records
-    with pytest.raises(DatasetError, match="build it with tools/build_index.py"):
+    with pytest.raises(DatasetError, match="build it with tssl build-index"):
         load_index(tmp_path / "absent.jsonl")
 
 
@@ -269,3 +271,84 @@ def test_verify_backends_limits_seek_checks_and_other_backends_stay_exact(corpus
         expected = reader.get_frames(wanted)
     with open_video(record.path, backend="decord", metadata=record.metadata) as reader:
         assert reader.get_frames(wanted).equal(expected)  # unverified: decoded linearly, still exact
+
+
+def test_columnar_index_round_trips_and_loads_old_json_lines(corpus: Path, tmp_path: Path) -> None:
+    index = _build(corpus)
+    columnar = index.save(tmp_path / "ucf.index")
+    exported = index.save(tmp_path / "ucf.jsonl")
+    assert columnar.read_bytes()[:8] == b"TSSLIDX1" and exported.read_text().startswith("{")
+    from_columns, from_lines = VideoIndex.load(columnar), VideoIndex.load(exported)
+    assert list(from_columns) == list(from_lines) == list(index)
+    assert from_columns.classes == index.classes and from_columns.root == index.root
+    assert from_columns.quarantined == index.quarantined and from_columns.missing == index.missing
+    train = from_columns.select_split("train").filter_min_frames(9)
+    assert [r.path for r in train] == [r.path for r in index.select_split("train").filter_min_frames(9)]
+
+
+def test_sharded_index_merges_into_the_single_process_index(corpus: Path, tmp_path: Path) -> None:
+    from temporal_ssl.data.index_build import merge_indexes
+
+    whole = _build(corpus)
+    parts = [_build(corpus, shard=(i, 3)).save(tmp_path / f"part{i}.index") for i in (2, 0, 1)]
+    merged = merge_indexes(parts)
+    assert list(merged) == list(whole)  # identical records (ids included), identical order
+    assert merged.quarantined == whole.quarantined and merged.missing == whole.missing
+    with pytest.raises(DatasetError, match="each shard 0/3 ... 2/3 once"):
+        merge_indexes(parts[:2])
+
+
+def interrupt_after_two_files(path: str) -> tuple:
+    """A probe that stops the build (as Ctrl-C would) at its third file."""
+    interrupt_after_two_files.calls += 1  # type: ignore[attr-defined]
+    if interrupt_after_two_files.calls > 2:  # type: ignore[attr-defined]
+        raise KeyboardInterrupt
+    return REAL_PROBE_ONE(path)
+
+
+def test_interrupted_indexing_resumes_where_it_stopped(corpus: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       probe_calls: list[str]) -> None:
+    interrupt_after_two_files.calls = 0  # type: ignore[attr-defined]
+    counting = probing.probe_one  # the fixture's counter
+    monkeypatch.setattr(probing, "probe_one", interrupt_after_two_files)
+    with pytest.raises(KeyboardInterrupt):
+        _build(corpus)
+    monkeypatch.setattr(probing, "probe_one", counting)
+    index = _build(corpus)
+    assert len(probe_calls) == 6 - 2  # the two files probed before the interruption come from the cache
+    assert len(index) == 4 and len(index.quarantined) == 2
+
+
+def hang_on_marked_files(path: str) -> tuple:
+    """A probe that never returns on files named '*hang*', like a demuxer stuck on a damaged file."""
+    if "hang" in Path(path).name:
+        time.sleep(3600)
+    return probing.probe_one(path, backends=("pyav",))  # no import of other decoders inside the time limit
+
+
+def test_a_hanging_file_is_stopped_quarantined_and_the_build_goes_on(corpus: Path, tmp_path: Path) -> None:
+    files = sorted(str(p) for p in (corpus / "videos").rglob("*.mp4"))
+    hanging = tmp_path / "hang.mp4"
+    shutil.copy(files[0], hanging)
+    started = time.monotonic()
+    results = probing.probe_files([str(hanging), *files], workers=2, progress=False,
+                                  probe=hang_on_marked_files, timeout_s=4.0)
+    assert time.monotonic() - started < 60
+    assert results[str(hanging)].metadata is None and "probing hung" in str(results[str(hanging)].error)
+    assert sum(results[p].metadata is not None for p in files) == 4  # every good file still probed
+
+
+def test_build_index_tool_shards_and_merges(corpus: Path, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from temporal_ssl.cli.build_index import main
+
+    common = ["--format", "ucf101", "--root", str(corpus / "videos"), "--workers", "1", "--no-progress"]
+    assert main([*common, "--out", str(tmp_path / "whole.index")]) == 0
+    for part in (0, 1):
+        assert main([*common, "--shard", f"{part}/2", "--out", str(tmp_path / f"part{part}.index")]) == 0
+    assert main(["--merge", str(tmp_path / "part1.index"), str(tmp_path / "part0.index"),
+                 "--out", str(tmp_path / "merged.jsonl")]) == 0
+    assert "merged 2 shards" in capsys.readouterr().out
+    assert list(load_index(tmp_path / "merged.jsonl")) == list(load_index(tmp_path / "whole.index"))
+    assert main(["--merge", str(tmp_path / "part1.index"), "--out", str(tmp_path / "bad.index")]) == 2
+    assert "each shard 0/2 ... 1/2 once" in capsys.readouterr().err

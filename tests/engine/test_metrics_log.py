@@ -36,8 +36,14 @@ def test_metrics_log_appends_and_a_resume_drops_the_steps_after_its_checkpoint(t
 def test_progress_bar_carries_its_description(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for description, folder in (("pretrain", "a"), ("finetune", "b")):
         (tmp_path / folder).mkdir()
-        log = MetricsLog(tmp_path / folder, total_steps=2, start_step=0, tensorboard=False, progress_bar=True,
-                         **({} if description == "pretrain" else {"description": description}))
+        log = MetricsLog(
+            tmp_path / folder,
+            total_steps=2,
+            start_step=0,
+            tensorboard=False,
+            progress_bar=True,
+            **({} if description == "pretrain" else {"description": description}),
+        )
         log.advance(1)
         log.close()
         bar = capsys.readouterr().err
@@ -98,6 +104,26 @@ def test_missing_tensorboard_is_a_config_error(monkeypatch: pytest.MonkeyPatch) 
         ),
     ):
         metrics_log.check_tensorboard_available()
+
+
+@pytest.mark.parametrize("installed", [True, False])
+def test_tensorboard_is_on_by_default_exactly_when_the_package_is_installed(
+    monkeypatch: pytest.MonkeyPatch, installed: bool
+) -> None:
+    import importlib.util
+
+    from temporal_ssl.engine import metrics_log
+
+    real_find_spec = importlib.util.find_spec
+
+    def find_spec(name: str, *args: object) -> object:
+        if name == "tensorboard":
+            return object() if installed else None
+        return real_find_spec(name, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    assert metrics_log.tensorboard_wanted(None) is installed
+    assert metrics_log.tensorboard_wanted(False) is False
 
 
 def test_final_accuracy_averages_the_last_tenth_of_the_windows() -> None:

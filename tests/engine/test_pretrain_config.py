@@ -50,7 +50,7 @@ def _config(*overrides: str, base: dict[str, Any] | None = None) -> PretrainConf
         (["train.grad_accum_steps=0"], "train.grad_accum_steps must be >= 1, got 0"),
         (["loader.batch_size=0"], "'loader.batch_size' = 0 must be >= 1"),
         (["augment.hue=0.9"], "augment.hue = 0.9 must lie in [0, 0.5]"),
-        (["optim.name=lars"], "'config.optim.name' = 'lars' is not allowed"),
+        (["optim.name=lamb"], "'config.optim.name' = 'lamb' is not allowed"),
     ],
 )
 def test_schema_errors_name_the_key(overrides: list[str], message: str) -> None:

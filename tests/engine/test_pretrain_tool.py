@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from temporal_ssl.cli.pretrain import main as pretrain_main
 from temporal_ssl.config import to_dict
 from temporal_ssl.engine.checkpoint import CHECKPOINT_DIRNAME, list_checkpoints, load_checkpoint
 from temporal_ssl.engine.metrics_log import read_metrics
@@ -27,6 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / "tools" / "pretrain.py"
 CONFIGS = REPO / "configs" / "pretrain"
 QUICK = [
+    "augment.output_size=32",  # the input size, set explicitly: a --data file other than the synthetic corpus
     "loader.batch_size=4",
     "loader.num_workers=0",
     "train.log_every_steps=1",
@@ -153,3 +155,29 @@ def test_every_pretext_config_pretrains(
     assert done.returncode == 0, done.stderr[-4000:]
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["completed"] and all(isinstance(v, float) for v in summary["metrics"].values())
+
+
+def _dry_run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = pretrain_main([*args, "--dry-run"])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_synthetic_config_on_real_data_stops_naming_the_recipe(capsys: pytest.CaptureFixture[str]) -> None:
+    ucf101 = ["--config", "vcop", "--data", "ucf101", "data.root=/datasets/UCF-101"]
+    code, out, err = _dry_run(capsys, *ucf101)
+    assert code == 2 and "config OK" not in out
+    assert "tuned for the embedded synthetic corpus" in err and "vcop_ucf101_r3d" in err
+    assert "augment.output_size" in err and "'ucf101'" in err
+    code, _, err = _dry_run(capsys, "--config", "cvrl", "--data", "kinetics", "data.root=/k400")
+    assert code == 2 and "cvrl_k400_r3d50" in err
+    code, _, err = _dry_run(capsys, "--config", "arrow_of_time", "--data", "ucf101", "data.root=/u")
+    assert code == 2 and "No published recipe implements 'arrow_of_time'" in err
+
+
+def test_explicit_input_size_or_the_synthetic_corpus_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    ucf101 = ["--config", "vcop", "--data", "ucf101", "data.root=/datasets/UCF-101"]
+    code, out, err = _dry_run(capsys, *ucf101, "augment.output_size=112", "train.device=cpu")
+    assert code == 0 and "config OK: pretext 'vcop'" in out, err
+    code, out, err = _dry_run(capsys, "--config", "vcop", "train.device=cpu")
+    assert code == 0 and "config OK" in out, err

@@ -1,7 +1,7 @@
 """A tiny BN-free model and an in-memory dataset that follow the engine's contracts, for fast engine tests.
 
 The model is the real ``PretextModel`` and linear head around a two-layer 3D CNN without BatchNorm (so a
-2-process run and a 1-process run on the same global batch agree, STYLE §7), with optional dropout (so exact
+2-process run and a 1-process run on the same global batch agree), with optional dropout (so exact
 resume must restore the torch RNG). The dataset stands in for the video pipeline: each sample is a random clip
 seeded by ``(seed, epoch, position)`` whose brightness encodes its class, so the loss can fall.
 """

@@ -11,6 +11,7 @@ import torch
 
 from temporal_ssl.data.transforms import VideoEvalTransform
 from temporal_ssl.engine.checkpoint import FORMAT_VERSION, save_atomic
+from temporal_ssl.engine.optim import set_learning_rate
 from temporal_ssl.errors import CheckpointError, ConfigError
 from temporal_ssl.eval.config import ClipViews, ExtractionConfig, FinetuneConfig
 from temporal_ssl.eval.encoders import load_encoder, random_encoder, weights_sha256
@@ -80,6 +81,8 @@ def test_backbone_learning_rate_scale_applies_to_the_encoder_groups_only() -> No
         in_encoder = {id(p) in encoder_ids for p in group["params"]}
         assert len(in_encoder) == 1
         assert group["lr_scale"] == (0.1 if in_encoder.pop() else 1.0)
+    set_learning_rate(optimizer, 0.5)  # what the engine does before every step
+    assert sorted({g["lr"] for g in optimizer.param_groups}) == [0.05, 0.5]
     frozen = build_finetune_optimizer(model, FinetuneConfig(backbone_lr_scale=0.0, max_steps=1))
     assert not {id(p) for g in frozen.param_groups for p in g["params"]} & encoder_ids
 

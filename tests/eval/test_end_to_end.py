@@ -14,7 +14,10 @@ import torch
 
 from temporal_ssl.engine.pretrain import pretrain
 from temporal_ssl.engine.pretrain_config import load_pretrain_config
-from temporal_ssl.eval import compare_linear_probe, evaluate, load_eval_config
+from temporal_ssl.eval import comparison_config, evaluate, load_eval_config
+from temporal_ssl.eval.results import ClassificationScores
+from temporal_ssl.eval.results_json import scores_to_dict
+from tests.eval.results_schema import read_valid_results
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -98,11 +101,12 @@ def test_engine_checkpoint_runs_a_linear_probe(pretrained: Path, tmp_path: Path)
     assert (
         row.num_train_videos == 32 and row.num_test_videos == 8
     )  # the checkpoint's own corpus, labeled part
-    assert 0.0 <= row.metrics["video_top1"] <= 1.0 and "clip_top1" in row.metrics
+    assert isinstance(row.metrics, ClassificationScores)
+    assert 0.0 <= row.metrics.video_top1 <= 1.0 and row.metrics.clip_top1 is not None
     assert row.settings["feature_dim"] == 16 * 4  # keep_time: D x T' with T' = 16 / 2 / 2
-    saved = json.loads((tmp_path / "report" / "results.json").read_text())
+    saved = read_valid_results(tmp_path / "report" / "results.json")
     assert saved["checkpoint_sha256"] == result.checkpoint_sha256
-    assert saved["results"][0]["metrics"] == row.metrics
+    assert saved["results"][0]["metrics"] == scores_to_dict(row.metrics)
     assert saved["config"]["linear_probe"]["features"]["pooling"] == "keep_time"
     assert row.settings["weight_decay"] == 0.01
     assert (tmp_path / "report" / "confusion_pretrained_linear_probe.png").is_file()
@@ -131,14 +135,14 @@ def test_evaluate_tool_runs_every_protocol_with_both_baselines(
     assert code == 0
     printed = capsys.readouterr().out
     assert str(out / "results.json") in printed
-    saved = json.loads((out / "results.json").read_text())
+    saved = read_valid_results(out / "results.json")
     rows = {(r["subject"], r["protocol"]) for r in saved["results"]}
     for subject in ("pretrained", "random_init", "supervised_scratch"):
         assert {(subject, "linear_probe"), (subject, "knn"), (subject, "retrieval")} <= rows
     assert {("pretrained", "finetune"), ("supervised_scratch", "finetune")} <= rows
     retrieval = next(r for r in saved["results"] if r["protocol"] == "retrieval")
-    assert set(retrieval["metrics"]) == {f"retrieval_top{k}" for k in (1, 5, 10, 20, 50)}
-    assert retrieval["metrics"]["retrieval_top50"] == 1.0  # 32 gallery videos of 4 classes: every class is in
+    assert set(retrieval["metrics"]["recall_at_k"]) == {"1", "5", "10", "20", "50"}
+    assert retrieval["metrics"]["recall_at_k"]["50"] == 1.0  # 32 gallery videos of 4 classes: all are in
     finetune = next(
         r for r in saved["results"] if r["subject"] == "pretrained" and r["protocol"] == "finetune"
     )
@@ -180,32 +184,28 @@ def test_extract_features_tool_writes_features_and_an_index(pretrained: Path, tm
 
 
 @pytest.mark.slow
-def test_compare_linear_probe_gives_the_three_rows(pretrained: Path, tmp_path: Path) -> None:
-    from dataclasses import replace
-
-    from temporal_ssl.eval.compare import synthetic_probe, synthetic_supervised
-    from temporal_ssl.eval.config import ExtractionConfig
-
+def test_comparison_of_the_corpus_gives_the_three_rows(pretrained: Path, tmp_path: Path) -> None:
+    """The synthetic corpus's own comparison protocol: both baselines under its linear probe, one report."""
     run_config = load_pretrain_config(
         REPO / "configs" / "pretrain" / "default.yaml",
         [f"data.root={pretrained.parents[2] / 'corpus'}", *CORPUS],
     )
-    supervised = replace(
-        synthetic_supervised(max_steps=2),
-        progress_bar=False,
-        loader=replace(synthetic_supervised().loader, batch_size=4, num_workers=0),
-    )
-    result = compare_linear_probe(
-        pretrained,
-        data=run_config.data,
-        probe=replace(synthetic_probe(), max_iterations=20),
-        supervised=supervised,
-        device="cpu",
+    config = comparison_config(
+        run_config.data,
+        [*SMALL_EVAL, f"extraction.cache_dir={tmp_path / 'cache'}"],
         output_dir=tmp_path / "cmp",
-        extraction=ExtractionConfig(num_workers=0, progress_bar=False, cache_dir=str(tmp_path / "cache")),
     )
-    assert [r.name for r in result.rows] == ["pretrained", "random_init", "supervised_scratch"]
-    assert result.supervised_steps == 2 and result.chance == 0.25
-    assert result.margin_over_random == result.rows[0].video_top1 - result.rows[1].video_top1
-    for kind in ("json", "markdown", "comparison_json", "comparison_markdown", "bars"):
+    assert config.baselines == ("random_init", "supervised_scratch") and config.finetune.max_steps == 2
+    result = evaluate(config, pretrained)
+    assert [r.subject for r in result.results if r.protocol == "linear_probe"] == [
+        "pretrained", "random_init", "supervised_scratch"
+    ]
+    supervised = result.get("finetune", "supervised_scratch")
+    assert supervised.settings["steps"] == 2 and result.chance == 0.25
+    margin = result.get("linear_probe").metrics.top1 - result.get("linear_probe", "random_init").metrics.top1
+    assert result.margin_over_random("linear_probe") == margin
+    saved = read_valid_results(tmp_path / "cmp" / "results.json")
+    assert saved["margin_over_random"] == {"linear_probe": margin}
+    assert sorted(p.name for p in (tmp_path / "cmp").glob("*.json")) == ["results.json"]
+    for kind in ("markdown", "accuracy_bars_linear_probe"):
         assert Path(result.files[kind]).is_file()

@@ -1,9 +1,9 @@
-"""The main job end to end: ``tools/pretrain.py --compare`` pretrains, probes against both baselines and
-writes the report folder (``results.json``, ``summary.md``, the loss curve and the accuracy bars)."""
+"""The main job end to end: ``tools/pretrain.py --compare`` pretrains, evaluates against both baselines with
+the corpus's own protocol and writes one report folder with one schema-checked ``results.json``; and the
+comparison's views and budgets come from the evaluated dataset's protocol."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -11,18 +11,26 @@ from pathlib import Path
 
 import pytest
 
-from temporal_ssl.eval.compare import synthetic_probe, synthetic_supervised
+from temporal_ssl.errors import ConfigError
+from temporal_ssl.eval.dataset_protocols import comparison_config
+from temporal_ssl.pipeline.records import DataConfig
+from tests.eval.results_schema import read_valid_results
 from tests.eval.test_end_to_end import CORPUS, TINY_ENCODER
 
 REPO = Path(__file__).resolve().parents[2]
+SMALL_COMPARISON = [
+    "finetune.max_steps=2", "finetune.loader.batch_size=4", "finetune.loader.num_workers=0",
+    "finetune.progress_bar=false", "extraction.num_workers=0", "extraction.progress_bar=false",
+]
 
 
 @pytest.mark.slow
 @pytest.mark.ci
-def test_pretrain_compare_writes_the_main_job_report(tmp_path: Path) -> None:
+def test_pretrain_compare_writes_one_report(tmp_path: Path) -> None:
     run = tmp_path / "run"
+    evaluation = [f"--eval={override}" for override in SMALL_COMPARISON]
     command = [
-        sys.executable, str(REPO / "tools" / "pretrain.py"), "--compare", "--supervised-steps", "2",
+        sys.executable, str(REPO / "tools" / "pretrain.py"), "--compare", *evaluation,
         "--max-steps", "3", "--output-dir", str(run), f"data.root={tmp_path / 'corpus'}", *CORPUS,
         TINY_ENCODER, "train.device=cpu", "loader.batch_size=4", "loader.num_workers=0",
         "train.progress_bar=false",
@@ -31,29 +39,59 @@ def test_pretrain_compare_writes_the_main_job_report(tmp_path: Path) -> None:
                           env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")})
     assert done.returncode == 0, done.stderr[-3000:]
     report = run / "report"
-    results = json.loads((report / "results.json").read_text())
-    assert set(results["top1"]) == {"pretrained", "random_init", "supervised_scratch"}
-    assert all(0.0 <= v <= 1.0 for v in results["top1"].values())
-    top1 = results["top1"]
-    assert results["margin_over_random"] == pytest.approx(top1["pretrained"] - top1["random_init"])
-    assert results["chance"] == pytest.approx(1 / 4) and results["pretrain_steps"] == 3
-    assert results["supervised_steps"] == 2
-    for name in ("summary.md", "loss_curve.png", "accuracy_bars.png", "evaluation/results.json"):
+    results = read_valid_results(report / "results.json")
+    assert [p.relative_to(run).as_posix() for p in run.rglob("results.json")] == ["report/results.json"]
+    probe = {r["subject"]: r for r in results["results"] if r["protocol"] == "linear_probe"}
+    assert set(probe) == {"pretrained", "random_init", "supervised_scratch"}
+    top1 = {name: row["metrics"]["video_top1"] for name, row in probe.items()}
+    margin = top1["pretrained"] - top1["random_init"]
+    assert results["margin_over_random"]["linear_probe"] == pytest.approx(margin)
+    assert results["chance"] == pytest.approx(1 / 4) and results["pretraining"]["steps"] == 3
+    assert results["pretraining"]["pretext"] == "vcop"
+    supervised = next(r for r in results["results"] if r["protocol"] == "finetune")
+    assert supervised["subject"] == "supervised_scratch" and supervised["settings"]["steps"] == 2
+    assert probe["pretrained"]["settings"]["test_views"]["num_frames_per_clip"] == 12  # the corpus's protocol
+    for name in ("results.md", "loss_curve.png", "accuracy_bars_linear_probe.png"):
         assert (report / name).is_file(), name
     for name in ("pretrained", "random_init", "supervised_scratch"):
-        assert f"| {name} | {100 * top1[name]:.1f} |" in done.stdout
+        assert f"{name}: linear_probe video top-1 {100 * top1[name]:.1f} %" in done.stdout
     assert f"report: {report}/" in done.stdout
-    summary = (report / "summary.md").read_text()
-    assert summary.startswith("# vcop:") and "Margin over random init" in summary
-    assert results["pretext"] == "vcop"
+    assert results["files"]["json"] == str(report / "results.json")
 
 
 def test_supervised_baseline_trains_and_tests_on_the_probe_views() -> None:
-    """The baseline trains on the clips the probe reads, and each clip spans most of a synthetic video."""
-    views = synthetic_probe().features.test_views
-    supervised = synthetic_supervised()
+    """On the synthetic corpus the baseline trains on the probe's clips, each spanning most of a video."""
+    config = comparison_config(DataConfig())
+    views = config.linear_probe.features.test_views
+    supervised = config.finetune
+    assert config.baselines == ("random_init", "supervised_scratch")
     assert (supervised.num_frames_per_clip, supervised.frame_stride) == (views.num_frames_per_clip,
                                                                          views.frame_stride)
-    assert supervised.test_views == views
+    assert supervised.test_views == views == config.linear_probe.features.views_for_train
     span = (views.num_frames_per_clip - 1) * views.frame_stride + 1
     assert 2 * 32 // 3 <= span <= 32  # the classes differ in how motion unfolds over the whole video
+
+
+def test_comparison_on_ucf101_uses_the_ucf101_protocol() -> None:
+    """Views, batch and schedule come from UCF101's protocol, never from the synthetic corpus's settings."""
+    data = DataConfig(format="ucf101", root="/datasets/UCF-101", split="train", split_number=2)
+    config = comparison_config(data, ["seed=3"], seed=1, device="cpu")
+    synthetic = comparison_config(DataConfig())
+    views = config.linear_probe.features.test_views
+    assert (views.num_clips, views.num_frames_per_clip, views.transform.crop_size) == (10, 16, 112)
+    assert config.linear_probe.features.pooling == "global"
+    assert (config.finetune.loader.batch_size, config.finetune.epochs) == (8, 150)
+    assert config.finetune.augment is not None and config.finetune.augment.output_size == 112
+    assert config.finetune != synthetic.finetune
+    assert (config.data.root, config.data.split_number, config.data.split) == ("/datasets/UCF-101", 2, None)
+    assert (config.seed, config.device, config.use_checkpoint_corpus) == (3, "cpu", False)
+
+
+def test_comparison_without_a_protocol_names_the_way_out(tmp_path: Path) -> None:
+    data = DataConfig(format="folder", root=str(tmp_path))
+    with pytest.raises(ConfigError, match="no evaluation protocol .* 'folder'.*--eval-config"):
+        comparison_config(data)
+    own = tmp_path / "mine.yaml"
+    ucf101 = REPO / "configs/eval/ucf101/comparison.yaml"
+    own.write_text(f"include: {ucf101}\nfinetune: {{epochs: 3}}\n")
+    assert comparison_config(data, path=own).finetune.epochs == 3

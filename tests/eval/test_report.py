@@ -7,11 +7,18 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
 import torch
 
 from temporal_ssl.eval.metrics import classification_metrics
 from temporal_ssl.eval.report import write_report
-from temporal_ssl.eval.results import EvalResult, ProtocolResult
+from temporal_ssl.eval.results import (
+    ClassificationScores,
+    EvalResult,
+    ProtocolResult,
+    PublishedValue,
+    RetrievalScores,
+)
 
 
 def test_report_files_hold_every_number(tmp_path: Path) -> None:
@@ -22,7 +29,7 @@ def test_report_files_hold_every_number(tmp_path: Path) -> None:
     probe = ProtocolResult(
         "linear_probe",
         "pretrained",
-        metrics.flat(),
+        ClassificationScores.from_metrics(metrics),
         {
             "pooling": "global",
             "test_views": {"num_clips": 10, "num_crops": 3, "num_frames_per_clip": 16, "frame_stride": 2},
@@ -35,12 +42,13 @@ def test_report_files_hold_every_number(tmp_path: Path) -> None:
     retrieval = ProtocolResult(
         "retrieval",
         "random_init",
-        {"retrieval_top1": 0.25, "retrieval_top5": 0.75},
+        RetrievalScores({1: 0.25, 5: 0.75}),
         {"pooling": "vcop_map"},
         {"fit": 0.1},
         None,
         9,
         3,
+        published={"recall_at_1": PublishedValue(0.125, "a paper, table 3")},
     )
     result = EvalResult(
         [probe, retrieval],
@@ -55,14 +63,18 @@ def test_report_files_hold_every_number(tmp_path: Path) -> None:
     saved = json.loads(Path(files["json"]).read_text())
     assert saved["checkpoint_sha256"] == "ab" * 32 and saved["config"]["seed"] == 7
     rows = {(r["subject"], r["protocol"]): r for r in saved["results"]}
-    assert rows["pretrained", "linear_probe"]["metrics"] == metrics.flat()
+    assert rows["pretrained", "linear_probe"]["metrics"] == pytest.approx({
+        "video_top1": 2 / 3, "video_top5": None, "clip_top1": 2 / 3, "clip_top5": None,
+        "mean_class_accuracy": 2 / 3,
+    })
     assert rows["pretrained", "linear_probe"]["settings"]["test_views"]["num_crops"] == 3
     assert rows["pretrained", "linear_probe"]["per_class_accuracy"] == {"a": 1.0, "b": 1.0, "c": 0.0}
     assert rows["pretrained", "linear_probe"]["confusion"] == [[1, 0, 0], [0, 1, 0], [0, 1, 0]]
-    assert rows["random_init", "retrieval"]["metrics"] == {"retrieval_top1": 0.25, "retrieval_top5": 0.75}
+    assert rows["random_init", "retrieval"]["metrics"] == {"recall_at_k": {"1": 0.25, "5": 0.75}}
+    assert rows["random_init", "retrieval"]["published"]["recall_at_1"]["value"] == 0.125
     markdown = Path(files["markdown"]).read_text()
     assert "| pretrained | linear_probe | 66.7 |" in markdown
-    assert "| random_init | 25.0 | 75.0 |" in markdown
+    assert "| random_init | 25.0 (paper 12.5) | 75.0 |" in markdown
     assert "10×3 × 16f/s2 (global)" in markdown
     png = Path(files["confusion_pretrained_linear_probe"])
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

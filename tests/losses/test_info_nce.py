@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from temporal_ssl.errors import ConfigError
 from temporal_ssl.losses import InfoNCELoss, info_nce
 from temporal_ssl.models import ModelOutput
 from temporal_ssl.types import Batch
@@ -185,3 +186,11 @@ def test_bad_configurations_and_batches_are_refused(make_batch: Callable[..., Ba
         InfoNCELoss(in_batch_negatives=False)
     with pytest.raises(ValueError, match="found no positive pair"):
         InfoNCELoss()(_output(torch.randn(2, 2, 3)), make_batch([[0, 1], [0, 1]]), 0)
+
+
+def test_queue_only_negatives_need_momentum_keys(make_batch: Callable[..., Batch]) -> None:
+    """MoCo without a momentum encoder would fill the queue with online embeddings: refused, naming the
+    fix."""
+    loss = InfoNCELoss(in_batch_negatives=False, queue_size=4)
+    with pytest.raises(ConfigError, match="in_batch_negatives=false' needs ModelOutput.keys.*momentum"):
+        loss(_output(torch.randn(2, 2, 3)), make_batch([[0, 0], [0, 0]]), 0)

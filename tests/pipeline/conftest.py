@@ -53,3 +53,11 @@ def corrupt_corpus(tmp_path_factory: pytest.TempPathFactory,
     bad = 3
     paths[bad].write_bytes(b"\x00garbage, not a video any more\xff" * 64)
     return records, bad
+
+
+@pytest.fixture(autouse=True)
+def private_failure_memory(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's loaders remember bad videos in their own folder, not in the user's cache."""
+    folder = tmp_path_factory.mktemp("user_cache")
+    monkeypatch.setattr("temporal_ssl.pipeline.loader.user_cache_dir", lambda kind: folder / kind)
+    return folder

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 
 import torch
+from torch import nn
 
 
 @runtime_checkable
@@ -48,3 +49,20 @@ def check_video_input(x: torch.Tensor, in_channels: int, *, encoder: str) -> Non
     if not x.is_floating_point():
         raise ValueError(f"encoder '{encoder}' expects a float tensor, got {x.dtype}; convert and normalise "
                          "first")
+
+
+class MeanPooledEncoder(nn.Module):
+    """Base of the encoders whose feature is the global average of their feature map; a subclass defines
+    :meth:`forward_feature_map` and sets ``num_features`` and ``in_channels``."""
+
+    def forward_feature_map(self, x: torch.Tensor) -> torch.Tensor:
+        """Feature map ``[B, D, T', H', W']`` of ``x`` ``[B, C, T, H, W]``."""
+        raise NotImplementedError
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """Globally average-pooled ``[B, D]`` features (over time and space)."""
+        return self.forward_feature_map(x).mean(dim=(2, 3, 4))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Same as :meth:`forward_features`."""
+        return self.forward_features(x)

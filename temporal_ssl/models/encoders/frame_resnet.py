@@ -13,12 +13,12 @@ from einops import rearrange
 from torch import nn
 from torchvision.models import resnet18
 
-from temporal_ssl.models.encoders.contract import check_video_input
+from temporal_ssl.models.encoders.contract import MeanPooledEncoder, check_video_input
 from temporal_ssl.models.layers.conv_blocks import conv_with_in_channels
 from temporal_ssl.registry import ENCODERS
 
 
-class FrameResNetEncoder(nn.Module):
+class FrameResNetEncoder(MeanPooledEncoder):
     """torchvision ResNet-18 (no classifier) run on each frame of a clip.
 
     Args:
@@ -44,14 +44,6 @@ class FrameResNetEncoder(nn.Module):
         y = net.maxpool(net.relu(net.bn1(net.conv1(frames))))
         y = net.layer4(net.layer3(net.layer2(net.layer1(y))))
         return rearrange(y, "(b t) d h w -> b d t h w", b=batch)
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """``[B, 512]``: frame features averaged over frames and space."""
-        return self.forward_feature_map(x).mean(dim=(2, 3, 4))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Same as :meth:`forward_features`."""
-        return self.forward_features(x)
 
 
 @ENCODERS.register("resnet18_2d")

@@ -17,6 +17,11 @@ name                embed_dim  depth  heads  tubelet_size    input_size  notes
 Position embeddings are sized from ``num_frames`` and ``input_size`` at construction. A clip of another size
 still works: the fixed sin-cos embedding (default) is computed for the actual token grid, a learned one is
 resampled trilinearly.
+
+VideoMAE's released weights load (format ``videomae``, :mod:`temporal_ssl.models.layouts`) into a ViT built
+with VideoMAE's three choices: ``pos_embed="sincos_1d"`` (its fixed table over the flattened token index),
+``norm_eps=1e-6``, and ``pooling="fc_norm"`` for its fine-tuned models (average the tokens, then a LayerNorm
+``fc_norm``; no final per-token norm) or the default ``"mean"`` for its pretraining encoders.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from torch import nn
 
 from temporal_ssl.models.encoders.contract import check_video_input
 from temporal_ssl.models.layers.patch_embed import TubeletEmbed
-from temporal_ssl.models.layers.pos_embed import resize_pos_embed, sincos_3d
+from temporal_ssl.models.layers.pos_embed import resize_pos_embed, sincos_3d, sincos_token_table
 from temporal_ssl.models.layers.space_time_block import AttentionKind, SpaceTimeBlock
 from temporal_ssl.registry import ENCODERS
 
@@ -50,25 +55,31 @@ class VideoViT(nn.Module):
         mlp_ratio: MLP hidden width relative to ``embed_dim``.
         qkv_bias: bias on query/key/value projections.
         attention: ``"joint"`` space-time attention or ``"divided"`` (time, then space).
-        pos_embed: ``"sincos"`` (fixed, any grid) or ``"learnable"`` (resampled for other grids).
-        pooling: ``"mean"`` of the patch tokens or the ``"cls"`` token, after the final LayerNorm.
+        pos_embed: ``"sincos"`` (fixed 3D, any grid), ``"sincos_1d"`` (VideoMAE's fixed table over the token
+            index) or ``"learnable"`` (resampled for other grids).
+        pooling: ``"mean"`` of the patch tokens or the ``"cls"`` token, after the final LayerNorm; or
+            ``"fc_norm"``: the mean of the un-normalised tokens through a LayerNorm (VideoMAE fine-tuning).
         drop_path_rate: stochastic-depth rate of the last block (linearly increasing from 0).
+        norm_eps: epsilon of every LayerNorm (VideoMAE: 1e-6).
     """
 
     def __init__(self, *, num_frames: int = 16, input_size: int | Sequence[int] = 224,
                  tubelet_size: Sequence[int] = (2, 16, 16), in_channels: int = 3, embed_dim: int = 768,
                  depth: int = 12, num_heads: int = 12, mlp_ratio: float = 4.0, qkv_bias: bool = True,
-                 attention: AttentionKind = "joint", pos_embed: Literal["sincos", "learnable"] = "sincos",
-                 pooling: Literal["mean", "cls"] = "mean", drop_path_rate: float = 0.0) -> None:
+                 attention: AttentionKind = "joint",
+                 pos_embed: Literal["sincos", "sincos_1d", "learnable"] = "sincos",
+                 pooling: Literal["mean", "cls", "fc_norm"] = "mean", drop_path_rate: float = 0.0,
+                 norm_eps: float = 1e-5) -> None:
         super().__init__()
         size = (input_size, input_size) if isinstance(input_size, int) else tuple(input_size)
         if len(size) != 2 or len(tubelet_size) != 3:
             raise ValueError(f"video ViT: input_size must be an int or [H, W] and tubelet_size "
                              f"[t, p_h, p_w], got {input_size!r} and {tubelet_size!r}")
-        if pos_embed not in ("sincos", "learnable"):
-            raise ValueError(f"pos_embed='{pos_embed}' is not supported; choose 'sincos' or 'learnable'")
-        if pooling not in ("mean", "cls"):
-            raise ValueError(f"pooling='{pooling}' is not supported; choose 'mean' or 'cls'")
+        if pos_embed not in ("sincos", "sincos_1d", "learnable"):
+            raise ValueError(f"pos_embed='{pos_embed}' is not supported; choose 'sincos', 'sincos_1d' or "
+                             "'learnable'")
+        if pooling not in ("mean", "cls", "fc_norm"):
+            raise ValueError(f"pooling='{pooling}' is not supported; choose 'mean', 'cls' or 'fc_norm'")
         if depth < 1:
             raise ValueError(f"video ViT depth must be >= 1, got {depth}")
         tubelet = (int(tubelet_size[0]), int(tubelet_size[1]), int(tubelet_size[2]))
@@ -86,13 +97,17 @@ class VideoViT(nn.Module):
         if pooling == "cls":
             self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
             nn.init.trunc_normal_(self.cls_token, std=0.02)
-        rates = torch.linspace(0, drop_path_rate, depth).tolist()
+        rates = torch.linspace(0, drop_path_rate, depth, device="cpu").tolist()
         self.blocks = nn.ModuleList(
             SpaceTimeBlock(embed_dim, num_heads, attention=attention, mlp_ratio=mlp_ratio, qkv_bias=qkv_bias,
-                           drop_path=rate)
+                           drop_path=rate, norm_eps=norm_eps)
             for rate in rates
         )
-        self.norm = nn.LayerNorm(embed_dim)
+        self.norm: nn.Module = nn.LayerNorm(embed_dim, eps=norm_eps)
+        self.fc_norm: nn.LayerNorm | None = None
+        if pooling == "fc_norm":
+            self.norm = nn.Identity()
+            self.fc_norm = nn.LayerNorm(embed_dim, eps=norm_eps)
         self.pooling = pooling
         self.attention = attention
         self.in_channels = in_channels
@@ -100,12 +115,15 @@ class VideoViT(nn.Module):
         self.apply(_init_linear)
 
     def _position_embedding(self, grid: tuple[int, int, int], device: torch.device) -> torch.Tensor:
+        if self.pos_embed_kind == "sincos_1d":
+            return sincos_token_table(grid[0] * grid[1] * grid[2], self.num_features, device)
         if self.pos_embed is None:
             return sincos_3d(grid, self.num_features, device)
         return resize_pos_embed(self.pos_embed, self.grid, grid)
 
     def _encode(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int, int]]:
-        """Final normalised tokens ``[B, (1+) T'H'W', D]`` (CLS first when used) and the grid."""
+        """Final tokens ``[B, (1+) T'H'W', D]`` (CLS first when used; normalised unless pooling is
+        ``fc_norm``) and the grid."""
         check_video_input(x, self.in_channels, encoder="video_vit")
         tokens, grid = self.patch_embed(x)
         tokens = tokens + self._position_embedding(grid, tokens.device).to(tokens.dtype)
@@ -122,10 +140,12 @@ class VideoViT(nn.Module):
         return rearrange(patches, "b (t h w) d -> b d t h w", t=t, h=h, w=w)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """``[B, D]``: the CLS token, or the mean of the patch tokens."""
+        """``[B, D]``: the CLS token, or the mean of the patch tokens (through ``fc_norm`` if it has one)."""
         tokens, _ = self._encode(x)
         if self.cls_token is not None:
             return tokens[:, 0]
+        if self.fc_norm is not None:
+            return self.fc_norm(tokens.mean(dim=1))
         return tokens.mean(dim=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

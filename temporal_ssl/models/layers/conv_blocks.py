@@ -32,7 +32,7 @@ def conv_unit(kind: ConvKind, in_channels: int, out_channels: int, *, temporal_s
             nn.BatchNorm3d(out_channels), nn.ReLU(inplace=True),
         )
     if kind == "2plus1d":
-        mid = (27 * in_channels * out_channels) // (9 * in_channels + 3 * out_channels)
+        mid = factorised_width(in_channels, out_channels, (3, 3, 3))
         return nn.Sequential(
             nn.Conv3d(in_channels, mid, kernel_size=(1, 3, 3), padding=(0, 1, 1), bias=False,
                       stride=(1, spatial_stride, spatial_stride)),
@@ -51,6 +51,39 @@ def conv_unit(kind: ConvKind, in_channels: int, out_channels: int, *, temporal_s
             nn.BatchNorm3d(out_channels), nn.ReLU(inplace=True),
         )
     raise ValueError(f"conv kind '{kind}' is not supported; choose '3d', '2plus1d' or '2d'")
+
+
+def factorised_width(in_channels: int, out_channels: int, kernel: tuple[int, int, int]) -> int:
+    """Width of the middle of a ``t×k×k`` convolution factorised into ``1×k×k`` then ``t×1×1``.
+
+    Chosen so the pair has about the parameters of the full ``t×k×k`` convolution (Tran et al. 2018):
+    ``⌊t·k²·C_in·C_out / (k²·C_in + t·C_out)⌋``.
+    """
+    t, kh, kw = kernel
+    return (t * kh * kw * in_channels * out_channels) // (kh * kw * in_channels + t * out_channels)
+
+
+def factorised_conv(in_channels: int, out_channels: int, kernel: tuple[int, int, int], *, stride: int = 1,
+                    spatial_stride: int | None = None) -> nn.Sequential:
+    """``1×k×k`` convolution → BN → ReLU → ``t×1×1`` convolution, the middle width from
+    :func:`factorised_width`; both without bias, zero-padded to keep sizes at stride 1.
+
+    Args:
+        in_channels, out_channels: widths.
+        kernel: ``(t, k, k)`` of the full convolution it replaces.
+        stride: stride along time (and along space unless ``spatial_stride`` is given).
+        spatial_stride: stride along H and W when it differs from ``stride``.
+    """
+    t, kh, kw = kernel
+    mid = factorised_width(in_channels, out_channels, kernel)
+    space = stride if spatial_stride is None else spatial_stride
+    return nn.Sequential(
+        nn.Conv3d(in_channels, mid, (1, kh, kw), stride=(1, space, space), padding=(0, kh // 2, kw // 2),
+                  bias=False),
+        nn.BatchNorm3d(mid),
+        nn.ReLU(inplace=True),
+        nn.Conv3d(mid, out_channels, (t, 1, 1), stride=(stride, 1, 1), padding=(t // 2, 0, 0), bias=False),
+    )
 
 
 def conv_with_in_channels(conv: nn.Conv2d | nn.Conv3d, in_channels: int) -> nn.Conv2d | nn.Conv3d:

@@ -25,6 +25,17 @@ def sincos_1d(positions: torch.Tensor, dim: int) -> torch.Tensor:
     return torch.cat([angles.sin(), angles.cos()], dim=1).float()
 
 
+def sincos_token_table(num_tokens: int, dim: int, device: torch.device | str | None = None) -> torch.Tensor:
+    """VideoMAE's fixed table over the flattened token index: channel ``2i`` holds ``sin(p·ω_i)``, channel
+    ``2i + 1`` holds ``cos(p·ω_i)`` (the channels of :func:`sincos_1d` interleaved).
+
+    Returns:
+        float ``[1, num_tokens, dim]``.
+    """
+    table = sincos_1d(torch.arange(num_tokens), dim)
+    return rearrange(table, "n (two half) -> n (half two)", two=2).unsqueeze(0).to(device)
+
+
 def sincos_3d(grid: tuple[int, int, int], dim: int, device: torch.device | str | None = None) -> torch.Tensor:
     """Separable sin-cos embedding of a token grid: time, height and width each get a slice of the width.
 

@@ -30,20 +30,22 @@ class SpaceTimeBlock(nn.Module):
         mlp_ratio: hidden width of the MLP relative to ``dim``.
         qkv_bias: bias on the query/key/value projections.
         drop_path: probability of dropping a residual branch per sample (stochastic depth).
+        norm_eps: epsilon of the LayerNorms (VideoMAE: 1e-6).
     """
 
     def __init__(self, dim: int, num_heads: int, *, attention: AttentionKind = "joint",
-                 mlp_ratio: float = 4.0, qkv_bias: bool = True, drop_path: float = 0.0) -> None:
+                 mlp_ratio: float = 4.0, qkv_bias: bool = True, drop_path: float = 0.0,
+                 norm_eps: float = 1e-5) -> None:
         super().__init__()
         if attention not in ("joint", "divided"):
             raise ValueError(f"attention='{attention}' is not supported; choose 'joint' or 'divided'")
         self.attention = attention
-        self.norm1 = nn.LayerNorm(dim)
+        self.norm1 = nn.LayerNorm(dim, eps=norm_eps)
         self.attn = Attention(dim, num_heads, qkv_bias=qkv_bias)
         if attention == "divided":
-            self.norm_time = nn.LayerNorm(dim)
+            self.norm_time = nn.LayerNorm(dim, eps=norm_eps)
             self.attn_time = Attention(dim, num_heads, qkv_bias=qkv_bias)
-        self.norm2 = nn.LayerNorm(dim)
+        self.norm2 = nn.LayerNorm(dim, eps=norm_eps)
         self.mlp = Mlp(dim, mlp_ratio)
         self.drop_path = StochasticDepth(drop_path, mode="row")
 

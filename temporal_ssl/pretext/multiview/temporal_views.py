@@ -16,12 +16,11 @@ clips are enforced by PySlowFast's rejection sampling,
 up to 100 times, keeping the set that breaks the bounds least).
 
 All clips of a sample share instance 0: they are positives of each other and negatives of every other sample's
-clips (InfoNCE / NT-Xent over the batch, optionally a MoCo queue via ``model.loss_options.queue_size`` and a
-momentum encoder via ``model.momentum``; ρBYOL: ``model.loss: byol`` with
-``model.predictor: byol_predictor``). Each clip is its own augmentation group: one random crop, colour and
-blur draw per clip, shared by its frames. The augmentation itself is the config's ``augment:`` section; CVRL's
-asymmetric pair (blur p = 1.0 on clip 1; blur p = 0.1 and solarise p = 0.2 on clip 2) is its
-``view_overrides`` in ``configs/pretrain/cvrl.yaml``.
+clips (InfoNCE / NT-Xent over the global batch of all ranks; ρMoCo — a momentum encoder and queue-only
+negatives — and ρBYOL are ``model:`` overrides, listed in ``configs/pretrain/rho_clips.yaml``). Each clip is
+its own augmentation group: one random crop, colour and blur draw per clip, shared by its frames. The
+augmentation itself is the config's ``augment:`` section; CVRL's asymmetric pair (blur p = 1.0 on clip 1; blur
+p = 0.1 and solarise p = 0.2 on clip 2) is its ``view_overrides`` in ``configs/pretrain/cvrl.yaml``.
 """
 
 from __future__ import annotations
@@ -145,8 +144,9 @@ class CVRL:
 
     @property
     def loss(self) -> ComponentSpec:
-        """NT-Xent / InfoNCE with τ = 0.1, both clips as queries, other videos in the batch as negatives."""
-        return ComponentSpec("info_nce", {"temperature": 0.1, "symmetric": True})
+        """NT-Xent / InfoNCE with τ = 0.1, both clips as queries, the other videos of the global batch (every
+        rank's) as negatives."""
+        return ComponentSpec("info_nce", {"temperature": 0.1, "symmetric": True, "gather_across_ranks": True})
 
 
 @PRETEXTS.register("rho_clips")
@@ -235,10 +235,13 @@ class RhoClips:
 
     @property
     def head(self) -> ComponentSpec:
-        """ρMoCo's 3-layer MLP (2048 hidden) → 128-d."""
-        return ComponentSpec("projection_mlp", {"out_dim": 128, "hidden_dim": 2048, "num_layers": 3})
+        """ρSimCLR's and ρMoCo's 3-layer MLP (2048 hidden, no BatchNorm, PySlowFast's configs) → 128-d."""
+        return ComponentSpec(
+            "projection_mlp", {"out_dim": 128, "hidden_dim": 2048, "num_layers": 3, "batch_norm": False}
+        )
 
     @property
     def loss(self) -> ComponentSpec:
-        """InfoNCE, τ = 0.1, every clip a query against the other clips of its video (all ordered pairs)."""
-        return ComponentSpec("info_nce", {"temperature": 0.1, "symmetric": True})
+        """InfoNCE, τ = 0.1, every clip a query against the other clips of its video (all ordered pairs), the
+        other videos of the global batch (every rank's) as negatives (ρSimCLR)."""
+        return ComponentSpec("info_nce", {"temperature": 0.1, "symmetric": True, "gather_across_ranks": True})
