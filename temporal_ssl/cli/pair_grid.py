@@ -42,8 +42,9 @@ class ModelView:
     pixels: np.ndarray
 
     def to_dict(self, record: VideoRecord) -> dict[str, Any]:
-        """The JSON form: role, instance, video, camera, frames, a box per frame (or ``None``), pixel shape."""
-        return {"role": self.role, "instance": self.instance, "video": record.camera(self.camera).metadata.path,
+        """The JSON form: role, instance, video, camera, frames, a box per frame (or ``None``), shape."""
+        return {"role": self.role, "instance": self.instance,
+                "video": record.camera(self.camera).metadata.path,
                 "camera": self.camera if record.cameras else None, "frames": list(self.frames),
                 "boxes": None if self.boxes is None else [[round(v, 2) for v in b] for b in self.boxes],
                 "shape": list(self.pixels.shape)}
@@ -141,7 +142,8 @@ def _sample_block(sample: FedSample) -> Image.Image:
     path = Path(plan.record.path)
     cameras = plan.record.num_cameras > 1
     contrastive = sample.target < 0
-    planned = [_Row(_planned_label(plan, i, contrastive), [_tile(f, _planned_boxes(sample, i, n)) for n, f in _shown(frames)],
+    planned = [_Row(_planned_label(plan, i, contrastive),
+                    [_tile(f, _planned_boxes(sample, i, n)) for n, f in _shown(frames)],
                     [plan.views[i].frame_indices[n] for n, _ in _shown(frames)], "navy")
                for i, frames in enumerate(sample.decoded)]
     fed = [_Row(f"{v.role}  instance {v.instance}" + (f"  camera {v.camera}" if cameras else "")
@@ -153,8 +155,8 @@ def _sample_block(sample: FedSample) -> Image.Image:
                  if contrastive else f"fed to the model, in this order (target {sample.target})")
     sections = [_section("planned frames (decoded)", planned), _section(fed_title, fed)]
     title = f"{path.parent.name}/{path.name}   target = {'none' if contrastive else sample.target}"
-    block = Image.new("RGB", (max(480, max(s.width for s in sections)), HEADER + sum(s.height for s in sections)),
-                      "white")
+    size = (max(480, max(s.width for s in sections)), HEADER + sum(s.height for s in sections))
+    block = Image.new("RGB", size, "white")
     ImageDraw.Draw(block).text((4, 3), title, fill="black")
     y = HEADER
     for section in sections:

@@ -106,7 +106,8 @@ def data_config(data: str | None, section: dict[str, object] | None, num_samples
     return cfg
 
 
-def sample(pretext: Pretext, records: list[VideoRecord], count: int, rng: np.random.Generator) -> list[FedSample]:
+def sample(pretext: Pretext, records: list[VideoRecord], count: int,
+           rng: np.random.Generator) -> list[FedSample]:
     """``count`` random records (too-short videos are skipped): plan, decode, and the example views."""
     samples: list[FedSample] = []
     for _ in range(20 * count):

@@ -80,7 +80,7 @@ def test_shuffle_and_learn_label_is_independent_of_the_outer_frames_order(make_r
         first, _, last = shown_frames(plan)
         table[plan.target, int(first > last)] += 1
     assert table.min() > 0.2 * 4000 * min(positive_fraction, 1 - positive_fraction)
-    positive_share = table[1] / table.sum(axis=0)  # P(target = 1 | first < last), P(target = 1 | first > last)
+    positive_share = table[1] / table.sum(axis=0)  # P(positive | first < last), P(positive | first > last)
     assert abs(positive_share[0] - positive_share[1]) < 0.04
     assert abs(table[:, 1].sum() / table.sum() - 0.5) < 0.03  # each direction half of the time
 

@@ -1,4 +1,4 @@
-"""Time-contrastive and temporal-coherence plans: pairs in one window, radii in frames and in seconds, errors."""
+"""Time-contrastive and temporal-coherence plans: pairs in one window, radii in frames and seconds, errors."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from temporal_ssl.config import load_yaml
 from temporal_ssl.data.clip_sampling import ShortVideoError
 from temporal_ssl.errors import ConfigError
-from temporal_ssl.config import load_yaml
 from temporal_ssl.pretext.adjacent.time_contrastive import TemporalCoherence, TimeContrastive
 from temporal_ssl.registry import PRETEXTS
 
@@ -40,8 +40,8 @@ def test_time_contrastive_radii_in_frames(make_record, num_frames: int) -> None:
     rng = np.random.default_rng(0)
     anchors, later_anchors = set(), 0
     for _ in range(500):
-        pairs = check_plan_radii(pretext.plan(make_record(num_frames), rng), np.arange(num_frames, dtype=float),
-                                 6, 12, 3)
+        plan = pretext.plan(make_record(num_frames), rng)
+        pairs = check_plan_radii(plan, np.arange(num_frames, dtype=float), 6, 12, 3)
         anchors.update(a for a, _ in pairs)
         later_anchors += sum(a > p for a, p in pairs)
     assert 0.4 < later_anchors / 1500 < 0.6  # the anchor is the later frame of its pair half of the time
@@ -116,4 +116,5 @@ def test_time_contrastive_errors_name_the_key(make_record) -> None:
     with pytest.raises(ConfigError, match=re.escape("pretext.options.num_pairs = 1")):
         TimeContrastive(num_pairs=1)
     with pytest.raises(ShortVideoError, match="3 pairs more than 12 frames apart"):
-        TimeContrastive(pos_radius=6, neg_radius=12, num_pairs=3).plan(make_record(29), np.random.default_rng(0))
+        TimeContrastive(pos_radius=6, neg_radius=12, num_pairs=3).plan(make_record(29),
+                                                                       np.random.default_rng(0))

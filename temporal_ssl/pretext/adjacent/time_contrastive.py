@@ -145,7 +145,7 @@ class _TimeContrastiveSampler:
         count = len(times)
         eps = 1e-9  # a distance equal to a radius counts as inside it
         index = np.arange(count)
-        near_end = np.searchsorted(times, times + self.pos_radius + eps, side="right")  # partners: (i, near_end)
+        near_end = np.searchsorted(times, times + self.pos_radius + eps, side="right")  # partners < this
         beyond = np.searchsorted(times, times + self.neg_radius + eps, side="right")  # next pair from here on
         reach = pack_reach(near_end, beyond, self.num_pairs)
         pairs: list[tuple[int, int]] = []
@@ -200,7 +200,8 @@ def pack_reach(near_end: np.ndarray, beyond: np.ndarray, num_pairs: int) -> list
     """``reach[m][j]``: the first free start after packing ``m`` pairs as tightly as possible from start ``j``
     on (``> count`` when they do not fit), for ``m = 0 … num_pairs``.
 
-    One pair starting at ``i`` at its tightest is ``(i, i + 1)`` (valid when ``i + 1 < near_end[i]``) and frees
+    One pair starting at ``i`` at its tightest is ``(i, i + 1)`` (valid when ``i + 1 < near_end[i]``) and
+    frees
     the starts from ``beyond[i + 1]`` on; packing greedily from the left is optimal for such intervals, so
     ``reach[m]`` decides whether the remaining pairs still fit after a choice.
     """
@@ -285,8 +286,9 @@ class TemporalCoherence(_TimeContrastiveSampler):
     ``coherence`` loss (L1 pull on neighbours, hinge push on the rest).
 
     Args:
-        pos_radius, neg_radius, radius_unit, num_pairs, window, num_frames_per_clip, frame_stride, short_video:
-            as for ``time_contrastive`` (defaults: neighbours within 1 frame, other pairs beyond 2).
+        pos_radius, neg_radius, radius_unit, num_pairs, window, num_frames_per_clip, frame_stride,
+            short_video: as for ``time_contrastive`` (defaults: neighbours within 1 frame, other pairs
+            beyond 2).
     """
 
     name = "temporal_coherence"

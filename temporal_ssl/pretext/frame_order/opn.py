@@ -7,10 +7,10 @@ operations remove low-level shortcuts and run in :meth:`OrderPrediction.make_exa
 *spatial jittering* (each frame cropped at its own small random offset, so pixel-aligned matching between
 frames does not solve the task).
 
-Adaptations, all documented as options: the paper crops 80×80 motion patches (not confirmed); here whole frames
-are used and the pipeline's crop follows. The frames are spaced by ``frame_stride`` as in the OPN
+Adaptations, all documented as options: the paper crops 80×80 motion patches (not confirmed); here whole
+frames are used and the pipeline's crop follows. The frames are spaced by ``frame_stride`` as in the OPN
 re-implementation of VCOP's code (``UCF101FOPDataset``: fixed interval between the selected frames); the
-paper's spacing and whether jitter and channel choice are per frame are (not confirmed) — per frame is the
+paper's spacing and whether jitter and channel choice are per frame are not confirmed; per frame is the
 default for both.
 """
 

@@ -3,8 +3,8 @@
 Sampling rules: five frames ``a < b < c < d < e`` are drawn from one high-motion window. The positive tuple is
 ``(b, c, d)`` or its reverse ``(d, c, b)`` — an order and its reverse both count as "in order" — and the
 negatives are ``(b, a, d)`` and ``(b, e, d)``, whose middle frame lies outside ``[b, d]``. Negatives are shown
-reversed half of the time too (``(d, a, b)``, ``(d, e, b)``): otherwise a tuple whose first frame is later than
-its last would always be a positive, and the direction of time alone would give the label away.
+reversed half of the time too (``(d, a, b)``, ``(d, e, b)``): otherwise a tuple whose first frame is later
+than its last would always be a positive, and the direction of time alone would give the label away.
 ``τ_max = |b − d|`` bounds how far apart the positive's outer frames are (``max_positive_gap``) and
 ``τ_min = min(|a − b|, |d − e|)`` how close a negative's odd frame may come to them (``min_negative_gap``);
 the paper's values are reported as τ_max = 60 and τ_min = 15 frames (not confirmed from its text), and 25 %
@@ -146,7 +146,7 @@ class ShuffleAndLearn:
         return a, b, c, d, e
 
     def plan(self, record: VideoRecord, rng: np.random.Generator) -> SamplePlan:
-        """Three frames in order (target 1) or shuffled (target 0); either is shown reversed half of the time."""
+        """Three frames in order (target 1) or shuffled (target 0), either shown reversed half of the time."""
         if record.num_frames < self.min_num_frames:
             raise ShortVideoError(record.num_frames, self.min_num_frames, "a Shuffle & Learn tuple")
         a, b, c, d, e = self.sample_frames(record, rng)

@@ -10,7 +10,8 @@ a tuple, hence ``short_video = "skip"`` by default.
 Fusion: ``pairwise`` is the paper's network (each clip encoded alone, the order head fuses every clip pair);
 ``joint`` concatenates the shuffled clips in time into one view of ``n · cl`` frames encoded in one pass with
 a linear head over the ``n!`` classes — the "clip shuffle" variant that was the best order pretext on the
-synthetic corpus in a prototype. The plan has ``n`` clip views either way (so visualisation and JSON show the clips);
+synthetic corpus in a prototype. The plan has ``n`` clip views either way (so visualisation and JSON show the
+clips);
 :meth:`ClipOrderPrediction.make_example` does the concatenation.
 """
 

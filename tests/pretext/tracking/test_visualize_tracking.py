@@ -1,4 +1,4 @@
-"""The visualize tool on tracking mined on the fly: boxes on every frame in the JSON, tracks drawn in the PNG."""
+"""The visualize tool on tracking mined on the fly: a box on every frame in the JSON, tracks in the PNG."""
 
 from __future__ import annotations
 
