@@ -6,8 +6,9 @@ with 2 workers, and what a large index costs to store, load and share with DataL
     python -m benchmarks.index_scale --videos DIR --records 100000 --compare-jsonl
 
 Probe figures: per file, the median time to demux every packet (no decoding), to decode every frame with PyAV,
-and to probe it (``probe_video`` with the default verification of every installed backend; ``--full-probe``
-adds the full sequential-decode probe for comparison), each as a ratio of the full decode; then files per
+and to probe it (``probe_video`` with the default verification of every installed backend, then split into
+the scan and each backend's seek check; ``--full-probe`` adds the full sequential-decode probe for
+comparison), each as a ratio of the full decode; then files per
 second when ``probe_files`` probes the folder with 2 worker processes, against decoding every file once with 2
 processes.
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import gc
 import multiprocessing
+import os
 import statistics
 import sys
 import tempfile
@@ -103,6 +105,27 @@ def probe_figures(files: list[str], full_probe: bool) -> None:
         print(f"  {name:28s} {seconds * 1e3:15.1f} {seconds / base:14.2f}x")
     print(f"  probe_video used the packets for {kinds['packets']} files and decoded "
           f"{kinds['full decode']} fully")
+    parts = [probe_parts(p) for p in files]
+    print("  where the default probe's time goes:")
+    for name in parts[0]:
+        seconds = statistics.median(part[name] for part in parts)
+        print(f"    {name:26s} {seconds * 1e3:15.1f} {seconds / base:14.2f}x")
+
+
+def probe_parts(path: str) -> dict[str, float]:
+    """Seconds the default probe of ``path`` spends scanning it (frame table, confirming decodes, references)
+    and verifying each installed backend's seeking, measured as successive calls on the probe cache."""
+    from temporal_ssl.io import probe as probe_module
+
+    started = time.perf_counter()
+    # the steps probe_video runs, one by one
+    record = probe_module._scan(path, os.stat(path), keep_checks=True)
+    seconds = {"scan and references": time.perf_counter() - started}
+    for backend in available_backends():
+        started = time.perf_counter()
+        probe_module._verify(backend, record)
+        seconds[f"verify {backend}"] = time.perf_counter() - started
+    return seconds
 
 
 def _decode_one(path: str) -> float:

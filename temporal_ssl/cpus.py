@@ -1,9 +1,8 @@
 """How many CPUs this process may use, and torch's thread count beside loader worker processes.
 
 On a CPU-only machine a loader's worker processes and torch's compute threads share the cores. torch starts
-as many threads as there are cores, so two workers beside two compute threads oversubscribe a 2-core machine:
-the main job's pretraining ran 1.39x faster with one compute thread than with two
-(`tools/benchmark_train.py --compare-threads`).
+as many threads as there are cores, so two workers beside two compute threads oversubscribe a 2-core machine
+and slow training down; ``python -m benchmarks.train --compare-threads`` measures the difference.
 """
 
 from __future__ import annotations

@@ -116,12 +116,6 @@ class FrameTable:
         """float64 ``[num_frames]``: when each frame is shown, on the stream's clock (not from frame 0)."""
         return self._presentation_pts * self.time_base
 
-    def index_at_time(self, seconds: float) -> int:
-        """Index of the frame shown at ``seconds`` after frame 0 (the last frame whose time is <= seconds)."""
-        times = (self._presentation_pts - self._presentation_pts[0]) * self.time_base
-        index = int(np.searchsorted(times, seconds + 1e-9, side="right")) - 1
-        return min(max(index, 0), self.num_frames - 1)
-
     def keyframe_at_or_before(self, index: int) -> int:
         """The last keyframe index <= ``index`` (0 when the table lists none before it)."""
         pos = bisect.bisect_right(self.keyframe_indices, index) - 1

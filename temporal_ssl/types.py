@@ -222,7 +222,7 @@ class SamplePlan:
         return {camera: sorted(indices) for camera, indices in sorted(wanted.items())}
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form ``tools/visualize.py --json`` writes."""
+        """The JSON form ``tssl visualize --json`` writes."""
         return {
             "video": self.record.path,
             "target": self.target,

@@ -26,10 +26,11 @@ A pretrained encoder against both baselines with a dataset's own comparison prot
 
     python tools/evaluate.py --checkpoint CKPT --config eval/ucf101/comparison data.root=/datasets/UCF-101
 
-``--data configs/data/<dataset>.yaml`` swaps the dataset of any protocol config. Prints one line per encoder
-and protocol; writes ``results.json`` (every metric, the config, the checkpoint's SHA-256; its layout is
-described in docs/results_schema.md), ``results.md``, a confusion-matrix PNG and a per-class accuracy CSV for
-every classification result.
+``--data configs/data/<dataset>.yaml`` swaps the dataset of any protocol config (a config tuned for the
+synthetic corpus stops on other data with the list of that dataset's protocols, unless views are set).
+Prints one line per encoder and protocol; writes ``results.json`` (every metric, the config, the
+checkpoint's SHA-256; its layout is described in docs/results_schema.md), ``results.md``, a confusion-matrix
+PNG and a per-class accuracy CSV for every classification result.
 """
 
 from __future__ import annotations
@@ -39,11 +40,14 @@ import json
 import logging
 import sys
 
+from temporal_ssl.config import load_yaml
 from temporal_ssl.config_files import config_argument
 from temporal_ssl.engine.signals import TrainingStopped
-from temporal_ssl.errors import TemporalSSLError
-from temporal_ssl.eval import evaluate, load_eval_config
+from temporal_ssl.errors import ConfigError, TemporalSSLError
+from temporal_ssl.eval import EvalConfig, evaluate, load_eval_config
+from temporal_ssl.eval.dataset_protocols import published_protocols
 from temporal_ssl.eval.report import summary_lines
+from temporal_ssl.pipeline.records import SYNTHETIC_FORMAT
 from temporal_ssl.registry import import_plugin
 
 
@@ -82,6 +86,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_intermixed_args(argv)
 
 
+def refuse_synthetic_views_on_real_data(
+    args: argparse.Namespace, overrides: list[str], config: EvalConfig
+) -> None:
+    """A config tuned for the synthetic corpus may not evaluate other data at its toy views silently.
+
+    Raises:
+        ConfigError: ``--config`` names the synthetic corpus, the data is another dataset and no override
+            sets views; the message names the dataset's published protocols.
+    """
+    tuned_for = load_yaml(args.config).get("data", {}).get("format", SYNTHETIC_FORMAT)
+    views_set = any("views" in o.split("=", 1)[0] for o in overrides)
+    if tuned_for != SYNTHETIC_FORMAT or config.data.format == SYNTHETIC_FORMAT or views_set:
+        return
+    protocols = published_protocols(config.data.format)
+    use = (
+        f"Use one of its protocols: {', '.join(protocols)} (tssl evaluate --config {protocols[0]} ...)"
+        if protocols
+        else f"No packaged protocol is written for '{config.data.format}': write an evaluation config"
+    )
+    raise ConfigError(
+        f"'{args.config}' is tuned for the embedded synthetic corpus (native 32x32 frames, short clips); on "
+        f"'{config.data.format}' data its views would be a toy setting. {use}; or set the views explicitly "
+        "(e.g. linear_probe.features.test_views.transform.crop_size=112)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -95,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         for module in args.plugin:
             import_plugin(module)
         config = load_eval_config(args.config, overrides, data_path=args.data)
+        refuse_synthetic_views_on_real_data(args, overrides, config)
         result = evaluate(config, args.checkpoint)
     except TrainingStopped as stopped:  # a fine-tune stopped by a signal, its checkpoint saved
         print(stopped, file=sys.stderr)

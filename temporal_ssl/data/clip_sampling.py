@@ -161,26 +161,6 @@ def clip_starts_constant(num_frames: int, *, num_clips: int, num_frames_per_clip
     return k * width + rng.integers(0, width, size=num_clips, dtype=np.int64)
 
 
-def clip_starts_sliding(num_frames: int, *, num_frames_per_clip: int, frame_stride: int = 1,
-                        window_stride: int | None = None, include_last: bool = False,
-                        short_video: ShortVideoPolicy = "skip") -> np.ndarray:
-    """Every clip of a sliding window over the whole video (dense testing), int64 ``[N]``.
-
-    Starts are ``0, s, 2s, ...`` while the clip fits (``s = window_stride``, default one clip span, i.e.
-    non-overlapping), so ``N = floor((num_frames - span) / s) + 1``. ``include_last`` adds a final clip ending
-    at the last frame when the windows leave frames uncovered (PyTorchVideo's ``backpad_last``).
-    """
-    count = _starts_or_policy(num_frames, num_frames_per_clip, frame_stride, short_video)
-    step = clip_span(num_frames_per_clip, frame_stride) if window_stride is None else window_stride
-    _check_count(step, "window_stride")
-    if count <= 0:
-        return np.zeros(1, dtype=np.int64)
-    starts = np.arange(0, count, step, dtype=np.int64)
-    if include_last and starts[-1] != count - 1:
-        starts = np.append(starts, count - 1)
-    return starts
-
-
 def clip_starts_consecutive(first_start: int, *, num_clips: int, num_frames_per_clip: int,
                             frame_stride: int = 1, clip_gap_frames: int = 0) -> np.ndarray:
     """Starts of ``num_clips`` clips in a row, ``clip_gap_frames`` apart (from one clip's end to the next).
@@ -262,16 +242,6 @@ def clip_starts_multi(num_frames: int, *, num_clips: int, num_frames_per_clip: i
         what = f"{what} (none found in {max_retries} sets)"
         raise ShortVideoError(num_frames, int(span + least_spread), what)
     return np.asarray(best, dtype=np.int64)
-
-
-def segment_frame_indices(num_frames: int, *, num_segments: int,
-                          rng: np.random.Generator | None = None) -> np.ndarray:
-    """One frame per equal segment of the video (TSN; the usual Something-Something sampler), int64 ``[N]``.
-
-    The single-frame case of :func:`clip_starts_constant`: centres without ``rng``, random offsets with it.
-    """
-    return clip_starts_constant(num_frames, num_clips=num_segments, num_frames_per_clip=1, rng=rng,
-                                short_video="repeat_last")
 
 
 def _starts_or_policy(num_frames: int, num_frames_per_clip: int, frame_stride: int,

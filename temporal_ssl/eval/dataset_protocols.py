@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from temporal_ssl.config import apply_overrides, from_dict, load_yaml, to_dict
-from temporal_ssl.config_files import packaged_configs
+from temporal_ssl.config_files import config_names, packaged_configs
 from temporal_ssl.errors import ConfigError
 from temporal_ssl.eval.config import EvalConfig
 from temporal_ssl.pipeline.records import SYNTHETIC_FORMAT, DataConfig
@@ -25,6 +25,23 @@ COMPARISON_CONFIGS: dict[str, str] = {
     "ssv2": "ssv2/comparison.yaml",
 }
 """Data format → the packaged evaluation config (``configs/eval/...``) comparing with the baselines."""
+
+
+PROTOCOL_FOLDERS: dict[str, str] = {
+    "ucf101": "ucf101",
+    "hmdb51": "hmdb51",
+    "kinetics": "kinetics400",
+    "ssv2": "ssv2",
+}
+"""Data format → its folder of published evaluation protocols under ``configs/eval``."""
+
+
+def published_protocols(data_format: str) -> list[str]:
+    """Packaged names of the evaluation configs written for ``data_format`` (``eval/ucf101/...``)."""
+    folder = PROTOCOL_FOLDERS.get(data_format)
+    if folder is None:
+        return []
+    return [f"eval/{folder}/{name}" for name in config_names(f"eval/{folder}")]
 
 
 def comparison_config_path(data_format: str) -> Path:

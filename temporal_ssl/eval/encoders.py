@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,15 +19,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from temporal_ssl.engine.checkpoint import FORMAT_VERSION
-from temporal_ssl.errors import CheckpointError, ConfigError
+from temporal_ssl.errors import ConfigError
 from temporal_ssl.models import build_encoder
+from temporal_ssl.models.weights import read_weights
 
 logger = logging.getLogger(__name__)
 
 RANDOM_CHECKPOINT = "random"
 """``--checkpoint random``: a randomly initialised encoder (the baseline every pretext must beat)."""
-_ENCODER_PREFIXES = ("encoder.", "module.encoder.", "backbone.", "base_network.", "module.")
 
 
 @dataclass
@@ -101,10 +99,8 @@ def load_encoder(
             )
         return random_encoder(encoder, encoder_options, seed=seed)
     path = Path(checkpoint)
-    state = _read(path)
-    config = state.get("config", {}) if _is_package_checkpoint(state) else {}
-    saved_model = config.get("model", {}) if isinstance(config, Mapping) else {}
-    name = encoder if encoder is not None else saved_model.get("encoder")
+    saved = read_weights(path)
+    name = encoder if encoder is not None else saved.encoder
     if name is None:
         raise ConfigError(
             f"checkpoint '{path}' does not say which encoder it holds (it is not a temporal_ssl "
@@ -113,66 +109,10 @@ def load_encoder(
         )
     if encoder_options:
         options = dict(encoder_options)
-    elif name == saved_model.get("encoder"):
-        options = dict(saved_model.get("encoder_options") or {})
+    elif name == saved.encoder:
+        options = dict(saved.encoder_options)
     else:
         options = {}
-    module = build_encoder(name, options, where="model.encoder_options")
-    weights = state["model"] if _is_package_checkpoint(state) else state
-    _load_weights(module, _encoder_weights(weights, path), path, name)
+    module = build_encoder(name, options, weights=path, where="model.encoder_options")
     logger.info("loaded encoder '%s' from '%s'", name, path)
-    return LoadedEncoder(module, name, options, path, file_sha256(path), dict(config))
-
-
-def _read(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise CheckpointError(
-            f"checkpoint '{path}' does not exist; pass a checkpoint file (e.g. "
-            "runs/pretrain/default/checkpoints/step_00001500.pt) or --checkpoint random"
-        )
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, pickle.UnpicklingError, OSError) as error:
-        raise CheckpointError(
-            f"checkpoint '{path}' cannot be read (truncated or not a torch file?): {error}"
-        ) from None
-    if not isinstance(state, dict):
-        raise CheckpointError(
-            f"checkpoint '{path}' holds a {type(state).__name__}, not a state dict or a "
-            "temporal_ssl checkpoint"
-        )
-    return state
-
-
-def _is_package_checkpoint(state: Mapping[str, Any]) -> bool:
-    return state.get("format_version") == FORMAT_VERSION and isinstance(state.get("model"), Mapping)
-
-
-def _encoder_weights(weights: Mapping[str, Any], path: Path) -> dict[str, torch.Tensor]:
-    """The encoder's entries of a model state dict, with the model's prefix (``encoder.`` ...) removed."""
-    tensors = {k: v for k, v in weights.items() if isinstance(v, torch.Tensor)}
-    for prefix in _ENCODER_PREFIXES:
-        found = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
-        if found:
-            return found
-    if not tensors:
-        raise CheckpointError(f"checkpoint '{path}' holds no tensors")
-    return tensors
-
-
-def _load_weights(module: nn.Module, weights: Mapping[str, torch.Tensor], path: Path, name: str) -> None:
-    """Strict load; a mismatch names the first missing/unexpected keys and the fix."""
-    expected = set(module.state_dict())
-    missing = sorted(expected - set(weights))
-    unexpected = sorted(set(weights) - expected)
-    if missing or unexpected:
-        raise CheckpointError(
-            f"checkpoint '{path}' does not fit encoder '{name}': missing {missing[:4]}"
-            f"{' ...' if len(missing) > 4 else ''}, unexpected {unexpected[:4]}"
-            f"{' ...' if len(unexpected) > 4 else ''}; set model.encoder / model.encoder_options to the "
-            "architecture it was trained with"
-        )
-    try:
-        module.load_state_dict(weights, strict=True)
-    except RuntimeError as error:
-        raise CheckpointError(f"checkpoint '{path}' does not fit encoder '{name}': {error}") from None
+    return LoadedEncoder(module, name, options, path, file_sha256(path), saved.config)

@@ -13,7 +13,8 @@ from functools import cache
 from temporal_ssl.errors import BackendUnavailableError, ConfigError
 
 BACKEND_NAMES = ("pyav", "torchcodec", "decord")
-"""Every backend, in the order ``auto`` prefers them (fastest exact first, measured by benchmark_decode)."""
+"""Every backend, in the order ``auto`` prefers them (fastest exact first, as ``python -m benchmarks.decode``
+measures)."""
 
 _IMPORTS = {"pyav": "av", "torchcodec": "torchcodec.decoders", "decord": "decord"}
 _PIP_NAMES = {"pyav": "av", "torchcodec": "'temporal_ssl[torchcodec]'", "decord": "'temporal_ssl[decord]'"}

@@ -11,9 +11,10 @@ are where decoding can start. The scan vouches for a file only when it can tell 
 - every keyframe is a clean entry point (an H.264/HEVC IDR picture; VP8/VP9/MPEG-4 keyframes are), so a
   decode that starts there gives the frames a decode from the start gives (open GOPs and intra refresh fail);
 - decoding confirms it: the first frames and the last two groups of pictures to the end (so a truncated or
-  damaged tail is caught) must come out one per packet, in pts order, with the keyframe flags the packets
-  announced, and the frames after the last keyframe must come out the same, bit for bit, when decoding starts
-  there (real files exist whose IDR pictures are no clean entry points for FFmpeg's decoder).
+  damaged tail is caught; the second-to-last without the pictures no other one refers to) must come out one
+  per packet, in pts order, with the keyframe flags the packets announced, and the frames after the last
+  keyframe must come out the same, bit for bit, when decoding starts there (real files exist whose IDR
+  pictures are no clean entry points for FFmpeg's decoder).
 
 Those decoded frames also give the reference thumbnails that each backend's seeking is verified against, and
 measured motion; motion elsewhere is estimated from packet sizes (a predicted frame's size follows how much
@@ -23,7 +24,7 @@ changed), scaled to the measured values. Any doubt returns ``None`` and the call
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -43,6 +44,7 @@ _IDR_TYPES = {"h264": frozenset({5}), "hevc": frozenset({19, 20})}
 MIN_FRAMES = 24
 """Shorter files are probed by decoding them: the full probe costs about as much as the checks."""
 _START_FRAMES = 3
+_Source = tuple[av.container.InputContainer, av.VideoStream]
 
 
 @dataclass
@@ -69,24 +71,24 @@ def scan_packets(path: str, rotation_of: Callable[[av.VideoFrame], int],
         rotation_of: returns a decoded frame's display rotation (the probe's own function).
         keep_checks: collect reference thumbnails for seek verification.
     """
-    container, stream = open_video_stream(path)
+    container, stream = open_video_stream(path)  # one container for the packet pass and every decode
     with container:
         codec, time_base = stream.codec_context.name, stream.time_base
         header_rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         reason = _unsupported(container, stream)
         packets = _read_packets(container, stream) if reason is None else reason
-    if isinstance(packets, str):
-        logger.debug("%s: full probe (%s)", path, packets)
-        return None
-    pts, keys, sizes, durations, reordered = packets
-    order = np.argsort(pts, kind="stable")
-    display_pts = [pts[j] for j in order]
-    rank = {p: i for i, p in enumerate(display_pts)}
-    keyframes = sorted(rank[pts[j]] for j in range(len(pts)) if keys[j])
-    if not keyframes or keyframes[0] != 0:
-        logger.debug("%s: full probe (the first frame in display order is no keyframe)", path)
-        return None
-    decoded = _confirm(path, display_pts, rank, set(keyframes))
+        if isinstance(packets, str):
+            logger.debug("%s: full probe (%s)", path, packets)
+            return None
+        pts, keys, sizes, durations, reordered = packets
+        order = np.argsort(pts, kind="stable")
+        display_pts = [pts[j] for j in order]
+        rank = {p: i for i, p in enumerate(display_pts)}
+        keyframes = sorted(rank[pts[j]] for j in range(len(pts)) if keys[j])
+        if not keyframes or keyframes[0] != 0:
+            logger.debug("%s: full probe (the first frame in display order is no keyframe)", path)
+            return None
+        decoded = _confirm(path, (container, stream), display_pts, rank, set(keyframes))
     if decoded is None:
         return None
     first = decoded[0]
@@ -178,27 +180,34 @@ def _is_idr(codec: str, packet: av.Packet, length_size: int) -> bool:
     return False
 
 
-def _confirm(path: str, display_pts: list[int], rank: dict[int, int],
+def _confirm(path: str, source: _Source, display_pts: list[int], rank: dict[int, int],
              keyframes: set[int]) -> dict[int, av.VideoFrame] | None:
-    """Decode the first frames and, without a break, the last two groups of pictures to the end; then decode
-    the first frames of the last group again after a seek. Every frame must be the next one the packets
-    announced, and the frames after the seek must equal, bit for bit, those decoded across the keyframe (so
-    it is a clean entry point). Returns the decoded frames by display index, or ``None``."""
+    """Decode the first frames and, without a break, the last two groups of pictures to the end (the
+    second-to-last without its non-reference pictures, which no later picture depends on: it only brings the
+    decoder to the last keyframe as a sequential decode would); then decode the first frames of the last group
+    again after a seek. Every frame must be the next one the packets announced (after a skipped picture, the
+    next one shown), and the frames after the seek must equal, bit for bit, those decoded across the keyframe
+    (so it is a clean entry point). The first two stretches are decoded after a seek on ``source``, the last
+    one with a new decoder, since a flushed decoder can hide an IDR picture that is no clean entry point.
+    Returns the decoded frames by display index, or ``None``."""
     count = len(display_pts)
     ordered = sorted(keyframes)
     if len(ordered) < 3:
         logger.debug("%s: full probe (fewer than 3 keyframes: the checks would decode most of it)", path)
         return None
     frames: dict[int, av.VideoFrame] = {}
-    for start, stop in ((0, min(_START_FRAMES, count)), (ordered[-2], count)):
-        got = _decode_segment(path, display_pts, rank, keyframes, start, stop)
+    last = ordered[-1]
+    for start, stop, full_from in ((0, min(_START_FRAMES, count), 0), (ordered[-2], count, last)):
+        got = _decode_segment(source, display_pts, rank, keyframes, start, stop, full_from)
         if got is None:
             logger.debug("%s: full probe (frames %d-%d do not decode as the packets announced)", path, start,
                          stop - 1)
             return None
         frames.update(got)
-    last = ordered[-1]
-    again = _decode_segment(path, display_pts, rank, keyframes, last, min(last + _START_FRAMES, count))
+    fresh, stream = open_video_stream(path)  # a new decoder: a flushed one can hide an unclean entry point
+    with fresh:
+        again = _decode_segment((fresh, stream), display_pts, rank, keyframes, last,
+                                min(last + _START_FRAMES, count))
     if again is None or any(_planes(frame) != _planes(frames[i]) for i, frame in again.items()):
         logger.debug("%s: full probe (decoding from keyframe %d differs from decoding across it)", path, last)
         return None
@@ -209,26 +218,51 @@ def _planes(frame: av.VideoFrame) -> list[bytes]:
     return [bytes(plane) for plane in frame.planes]
 
 
-def _decode_segment(path: str, display_pts: list[int], rank: dict[int, int], keyframes: set[int],
-                    start: int, stop: int) -> dict[int, av.VideoFrame] | None:
-    container, stream = open_video_stream(path)
-    with container:
-        if start > 0:
-            container.seek(display_pts[start], stream=stream, backward=True)
-        expected, frames = start, {}
-        for frame in decoded_frames(container, stream):
+def _decode_segment(source: _Source, display_pts: list[int], rank: dict[int, int], keyframes: set[int],
+                    start: int, stop: int, full_from: int | None = None) -> dict[int, av.VideoFrame] | None:
+    """Frames ``start`` to ``stop - 1`` decoded after a seek to keyframe ``start``, or ``None`` when one is
+    not the frame the packets announced. Before keyframe ``full_from`` (default: ``start``), non-reference
+    pictures are skipped, so frames there may be missing but must still come in display order."""
+    container, stream = source
+    container.seek(display_pts[start], stream=stream, backward=True)  # flushes the decoder
+    full_from = start if full_from is None else full_from
+    expected, frames = start, {}
+    try:
+        for frame in _frames_from(container, stream, display_pts[full_from] if full_from > start else None):
             index = rank.get(frame.pts) if frame.pts is not None else None
             if index is None:
                 return None
             if index < start:
                 continue  # frames shown before the seek target
-            if index != expected or bool(frame.key_frame) != (index in keyframes):
+            skipped_some = index < full_from and index > expected
+            if (index != expected and not skipped_some) or bool(frame.key_frame) != (index in keyframes):
                 return None
             frames[index] = frame
-            expected += 1
+            expected = index + 1
             if expected == stop:
                 return frames
+    except av.FFmpegError as error:
+        logger.debug("%s: decoding failed (%s)", container.name, error)
+        return None
     return None  # the stream ended early: a truncated or damaged tail
+
+
+def _frames_from(container: av.container.InputContainer, stream: av.VideoStream,
+                 resume_pts: int | None) -> Iterator[av.VideoFrame]:
+    """The decoded frames from the container's position; with ``resume_pts``, non-reference pictures are
+    skipped until the packet of that pts (a keyframe) arrives."""
+    if resume_pts is None:
+        yield from decoded_frames(container, stream)
+        return
+    context = stream.codec_context
+    context.skip_frame = "NONREF"
+    try:
+        for packet in container.demux(stream):
+            if packet.pts == resume_pts:
+                context.skip_frame = "DEFAULT"
+            yield from packet.decode()
+    finally:
+        context.skip_frame = "DEFAULT"
 
 
 def _motion(decoded: dict[int, av.VideoFrame], sizes: Sequence[int], reordered: Sequence[bool],
@@ -274,11 +308,12 @@ def _motion(decoded: dict[int, av.VideoFrame], sizes: Sequence[int], reordered: 
 
 def _checks(decoded: dict[int, av.VideoFrame], rotation: int, keyframes: list[int]) -> CheckFrames:
     """Check frames among the decoded ones, each a few frames from a keyframe so that checking a backend stays
-    cheap: the first frames, those after the last two keyframes and one a few frames into the second-to-last
-    group of pictures, with their decoded neighbours as references. (The last frame is left out: reaching it
-    costs a group of pictures per backend, and each backend checks its frame count on every request.)"""
-    before_last, last = keyframes[-2], keyframes[-1]
-    wanted = {0, 1, before_last, before_last + 1, min(before_last + 3, last - 1), last, last + 1}
+    cheap: the frame after the first, the last keyframe, the frame after it and one a few frames into its
+    group of pictures (a seek to a keyframe, one that must count on from it, one that must count further),
+    with their decoded neighbours as references. (The last frame is left out: reaching it costs a group of
+    pictures per backend, and each backend checks its frame count on every request.)"""
+    last = keyframes[-1]
+    wanted = {1, last, last + 1, last + 3}
     frame_indices = tuple(sorted(i for i in wanted if i in decoded))
     reformatter = VideoReformatter()
     needed = {j for i in frame_indices for j in (i - 1, i, i + 1) if j in decoded}

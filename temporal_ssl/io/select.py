@@ -1,7 +1,7 @@
 """Which decoder reads a file: the ``auto`` choice, the exact fallback, and building the decoder.
 
 ``auto`` takes the first installed backend of ``BACKEND_NAMES`` whose seeking was verified on the file, and
-PyAV decoding linearly from frame 0 when none was. PyAV comes first because ``tools/benchmark_decode.py``
+PyAV decoding linearly from frame 0 when none was. PyAV comes first because ``python -m benchmarks.decode``
 measured it fastest through this package's reader: on a generated Kinetics-like set (H.264, 456x256, 10 s,
 x264 defaults; output 112x112, single thread) the PyAV path gave 17.0 / 42.8 / 60.6 / 5.9 clips/s on a single
 16-frame clip / VCOP / 5 scattered frames / full decode, against 12.6 / 30.7 / 49.4 / 3.6 through the

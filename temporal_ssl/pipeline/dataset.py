@@ -14,7 +14,8 @@ replacement is deterministic too. Attempt ``k`` of a sample plans with a generat
 ``(seed, epoch, position, k)``: the result depends only on which videos failed, never on what a worker
 happened to remember. A file that failed in an earlier epoch or run is replaced without decoding it again, by
 the same draw (see :mod:`temporal_ssl.pipeline.bad_videos`), and a decode that outlives ``decode_timeout_s``
-(a file hanging the decoder) fails like a bad file. After ``max_consecutive_failures`` failures in a row the
+(a file hanging the decoder, even inside C code) fails like a bad file (see
+:mod:`temporal_ssl.pipeline.watchdog`). After ``max_consecutive_failures`` failures in a row the
 sample gives up with a ``DatasetError``.
 """
 
@@ -22,8 +23,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import torch
@@ -36,9 +37,8 @@ from temporal_ssl.data.transforms.functional import short_side_size
 from temporal_ssl.errors import ConfigError, DatasetError, VideoDecodeError
 from temporal_ssl.pipeline.bad_videos import BadVideoLog
 from temporal_ssl.pipeline.decode import decode_views
-from temporal_ssl.pipeline.stage_times import StageTimes
 from temporal_ssl.pipeline.video_sampler import SampleKey
-from temporal_ssl.pipeline.watchdog import decode_time_limit
+from temporal_ssl.pipeline.watchdog import run_with_deadline
 from temporal_ssl.pretext.base import Pretext
 from temporal_ssl.types import Example, SamplePlan, VideoRecord
 
@@ -147,8 +147,6 @@ class PretextDataset(Dataset[Example]):
             limit).
         augment_in_getitem: augment each example in ``__getitem__`` (CPU workers); ``False`` leaves it to a
             batched augmentation (see :mod:`temporal_ssl.pipeline.gpu_loader`).
-        stage_times: where to add the seconds spent decoding and augmenting (the loader benchmark), or
-            ``None``.
     """
 
     def __init__(self, records: Sequence[VideoRecord], pretext: Pretext, *, seed: int = 0,
@@ -156,7 +154,7 @@ class PretextDataset(Dataset[Example]):
                  backend: str = "auto",
                  device: str | torch.device = "cpu", bad_videos: BadVideoLog | None = None,
                  max_consecutive_failures: int = 20, augment_in_getitem: bool = True,
-                 stage_times: StageTimes | None = None, decode_timeout_s: float | None = None) -> None:
+                 decode_timeout_s: float | None = None) -> None:
         self.records = keep_long_enough(records, pretext)
         self.pretext = pretext
         self.seed = seed
@@ -167,7 +165,6 @@ class PretextDataset(Dataset[Example]):
         self.bad_videos = bad_videos if bad_videos is not None else BadVideoLog(None)
         self.max_consecutive_failures = max_consecutive_failures
         self.augment_in_getitem = augment_in_getitem
-        self.stage_times = stage_times
         self.decode_timeout_s = decode_timeout_s
 
     def __len__(self) -> int:
@@ -178,21 +175,22 @@ class PretextDataset(Dataset[Example]):
         example, rng = self.load_example(key)
         if self.augment is None or not self.augment_in_getitem:
             return example
-        with self.measure("augment"):
-            params = draw_augment_params(self.augment, example, rng, pretext=pretext_name(self.pretext))
-            views = torch.stack([self.augment.apply(view, params[i]) for i, view in enumerate(example.views)])
-        return replace(example, views=views)
+        return self.augment_example(example, rng)
 
-    def measure(self, stage: str) -> AbstractContextManager[None]:
-        """Time ``stage`` into ``stage_times`` when the benchmark asked for it."""
-        return nullcontext() if self.stage_times is None else self.stage_times.measure(stage)
+    def augment_example(self, example: Example, rng: np.random.Generator) -> Example:
+        """``example`` with each view augmented on its own, parameters drawn from ``rng`` (as is without an
+        augmentation)."""
+        if self.augment is None:
+            return example
+        params = draw_augment_params(self.augment, example, rng, pretext=pretext_name(self.pretext))
+        views = torch.stack([self.augment.apply(view, params[i]) for i, view in enumerate(example.views)])
+        return replace(example, views=views)
 
     def load_example(self, key: SampleKey | int) -> tuple[Example, np.random.Generator]:
         """The decoded, not yet augmented example of ``key`` and the generator its augmentation draws from."""
         if not isinstance(key, SampleKey):
             key = SampleKey(int(key), 0, int(key))
-        with self.measure("decode"):
-            return self._load_with_replacements(key)
+        return self._load_with_replacements(key)
 
     def _load_with_replacements(self, key: SampleKey) -> tuple[Example, np.random.Generator]:
         replacements = np.random.default_rng([self.seed, key.epoch, key.position, _REPLACEMENT_STREAM])
@@ -209,9 +207,9 @@ class PretextDataset(Dataset[Example]):
                 continue
             plan = plan_sample(self.pretext, record, rng)
             try:
-                with decode_time_limit(self.decode_timeout_s, record.path):
-                    views = decode_views(plan, size=decode_size_for(record, self.decode_size),
-                                         backend=self.backend, device=str(self.device))
+                decode = partial(decode_views, plan, size=decode_size_for(record, self.decode_size),
+                                 backend=self.backend, device=str(self.device))
+                views = run_with_deadline(decode, self.decode_timeout_s, record.path)
             except VideoDecodeError as error:
                 last_failure = str(error)
                 self.bad_videos.record(error, video_index=record.index, epoch=key.epoch,

@@ -81,12 +81,10 @@ class InProcessBatches:
         examples = [example for example, _ in loaded]
         augment = self.dataset.augment
         if augment is not None:
-            with self.dataset.measure("augment"):
-                name = pretext_name(self.dataset.pretext)
-                params = [draw_augment_params(augment, example, rng, pretext=name) for example, rng in loaded]
-                examples = augment_examples(augment, examples, params)
-        with self.dataset.measure("collate"):
-            return collate_examples(examples).to(self.device)
+            name = pretext_name(self.dataset.pretext)
+            params = [draw_augment_params(augment, example, rng, pretext=name) for example, rng in loaded]
+            examples = augment_examples(augment, examples, params)
+        return collate_examples(examples).to(self.device)
 
     def _batches(self) -> Iterator[Batch]:
         keys = iter(self.sampler)

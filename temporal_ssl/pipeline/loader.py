@@ -57,7 +57,6 @@ from temporal_ssl.pipeline.bad_videos import BAD_VIDEOS_FILENAME, READ_FAILURES_
 from temporal_ssl.pipeline.collate import collate_examples
 from temporal_ssl.pipeline.dataset import PretextDataset
 from temporal_ssl.pipeline.gpu_loader import InProcessBatches
-from temporal_ssl.pipeline.stage_times import StageTimes, TimedCollate
 from temporal_ssl.pipeline.video_sampler import ResumableVideoSampler
 from temporal_ssl.pretext.base import Pretext
 from temporal_ssl.types import Batch, VideoRecord
@@ -157,11 +156,10 @@ class TrainLoader:
     """Iterates one epoch of :class:`Batch` at a time and remembers how far the caller got.
 
     Build it with :func:`build_loader`. ``dataset`` maps a ``SampleKey`` to an ``Example`` and has a
-    ``bad_videos`` counter; ``stage_times`` (the benchmark) times collation in CPU mode.
+    ``bad_videos`` counter.
     """
 
-    def __init__(self, dataset: PretextDataset, sampler: ResumableVideoSampler, config: LoaderConfig, *,
-                 stage_times: StageTimes | None = None) -> None:
+    def __init__(self, dataset: PretextDataset, sampler: ResumableVideoSampler, config: LoaderConfig) -> None:
         self.dataset = dataset
         self.sampler = sampler
         self.config = config
@@ -178,7 +176,7 @@ class TrainLoader:
             workers = config.num_workers
             self._loader = DataLoader(
                 dataset, batch_size=config.batch_size, sampler=sampler,
-                collate_fn=collate_examples if stage_times is None else TimedCollate(stage_times),
+                collate_fn=collate_examples,
                 num_workers=workers, pin_memory=config.pin_memory and torch.cuda.is_available(),
                 drop_last=True,
                 worker_init_fn=seed_worker if workers else None, generator=self._seed_generator,
@@ -272,7 +270,6 @@ def build_loader(
     rank: int = 0,
     world_size: int = 1,
     output_dir: str | Path | None = None,
-    stage_times: StageTimes | None = None,
 ) -> TrainLoader:
     """The training loader of ``pretext`` over ``records``.
 
@@ -285,7 +282,6 @@ def build_loader(
         seed: the run seed; epochs, samples and workers derive their seeds from it.
         rank, world_size: distributed shard of this process.
         output_dir: the run folder; ``bad_videos.jsonl`` is written there (``None``: count and log only).
-        stage_times: add the seconds spent decoding, augmenting and collating here (the loader benchmark).
     """
     shared = user_cache_dir("quarantine") / READ_FAILURES_FILENAME if config.remember_bad_videos else None
     log = BadVideoLog(None if output_dir is None else Path(output_dir) / BAD_VIDEOS_FILENAME, rank=rank,
@@ -294,7 +290,7 @@ def build_loader(
         records, pretext, seed=seed, augment=augment, decode_size=config.decode_size, backend=config.backend,
         device=config.device if config.in_process else "cpu", bad_videos=log,
         max_consecutive_failures=config.max_consecutive_failures, augment_in_getitem=not config.in_process,
-        stage_times=stage_times, decode_timeout_s=config.decode_timeout_s,
+        decode_timeout_s=config.decode_timeout_s,
     )
     sampler = ResumableVideoSampler(len(dataset), seed=seed, rank=rank, world_size=world_size, shuffle=True)
     if len(sampler) < config.batch_size:
@@ -302,4 +298,4 @@ def build_loader(
             f"'loader.batch_size' = {config.batch_size} is larger than the {len(sampler)} samples each of "
             f"the {world_size} rank(s) gets per epoch; use a smaller batch or a larger corpus"
         )
-    return TrainLoader(dataset, sampler, config, stage_times=stage_times)
+    return TrainLoader(dataset, sampler, config)

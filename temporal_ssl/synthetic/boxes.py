@@ -136,7 +136,7 @@ def load_boxes(path: str | Path) -> SceneBoxes:
     path = Path(path)
     if not path.is_file():
         raise DatasetError(f"boxes file '{path}' does not exist; generate the corpus with "
-                           "tools/make_synthetic.py or pass the path of an existing boxes.json")
+                           "tssl make-synthetic or pass the path of an existing boxes.json")
     try:
         document = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as error:

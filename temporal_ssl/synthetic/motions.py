@@ -6,7 +6,7 @@ clockwise/counter-clockwise, grow/shrink ...). Three rules keep the labels a que
 * **Arrow of time.** The principal always *accelerates* (``accelerating`` progress: speed rises linearly from
   ``start_speed_fraction`` of its final value), so "move left" played backwards is "move right while slowing
   down", which no class shows. With constant speed the corpus would be exactly reversible and an
-  arrow-of-time pretext could not learn anything (SYNTHETIC.md, lesson 1).
+  arrow-of-time pretext could not learn anything (docs/synthetic_corpus.md).
 * **Motion energy stays level.** The first distractor is the principal's *twin*: it performs a motion of
   the same kind, drawn from the same distributions, played backwards, so it slows down exactly as the
   principal speeds up. The principal's and the twin's motion statistics are exchangeable, so the summed

@@ -1,7 +1,7 @@
 """Encode rendered frames into real video files with PyAV, atomically.
 
-Codec presets are chosen so that the codec cannot reveal the direction of time (SYNTHETIC.md, lesson 3:
-lossy x264 with rate control leaks it through frame-type quality differences):
+Codec presets are chosen so that the codec cannot reveal the direction of time (lossy x264 with rate control
+leaks it through frame-type quality differences; see docs/synthetic_corpus.md):
 
 * ``h264`` (default, ``.mp4``): x264 lossless (``qp=0``, yuv420p). The decoded frames are exactly the rendered
   frames after the RGB to YUV 4:2:0 conversion, which treats every frame alike. Profile "High 4:4:4
@@ -11,7 +11,7 @@ lossy x264 with rate control leaks it through frame-type quality differences):
 * ``mpeg4`` (``.avi``, as UCF101 ships): MPEG-4 Part 2 at a constant quantiser of 2, every frame a
   keyframe; the fastest to write, the largest files.
 
-``tools/check_shortcuts.py`` measures what any of them leaks on a written corpus.
+``tssl check-shortcuts`` measures what any of them leaks on a written corpus.
 """
 
 from __future__ import annotations

@@ -17,11 +17,8 @@ from temporal_ssl.data.clip_sampling import (
     clip_starts_constant,
     clip_starts_multi,
     clip_starts_random,
-    clip_starts_sliding,
     clip_starts_uniform,
-    clips_from_starts,
     num_clip_starts,
-    segment_frame_indices,
 )
 
 
@@ -32,31 +29,6 @@ def test_clip_span_closed_form(num_frames_per_clip: int, frame_stride: int, span
     assert clip_span(num_frames_per_clip, frame_stride) == span
     indices = clip_indices(3, num_frames_per_clip=num_frames_per_clip, frame_stride=frame_stride)
     assert indices[0] == 3 and indices[-1] - indices[0] + 1 == span and len(indices) == num_frames_per_clip
-
-
-@pytest.mark.parametrize(
-    ("num_frames", "num_frames_per_clip", "frame_stride", "window_stride", "include_last", "count"),
-    [
-        (100, 16, 1, None, False, 6),   # floor((100 - 16) / 16) + 1
-        (100, 16, 1, None, True, 7),    # 84 % 16 != 0 -> one back-padded clip
-        (96, 16, 1, None, True, 6),     # 80 % 16 == 0 -> already covered
-        (64, 16, 2, None, False, 2),    # span 31: floor(33 / 31) + 1
-        (64, 16, 2, 8, True, 6),        # floor(33 / 8) + 1 = 5, plus the last
-        (31, 16, 2, 1, False, 1),       # exactly one clip fits
-        (300, 8, 8, 30, False, 9),      # span 57: floor(243 / 30) + 1
-    ],
-)
-def test_sliding_counts_closed_form(num_frames: int, num_frames_per_clip: int, frame_stride: int,
-                                    window_stride: int | None, include_last: bool, count: int) -> None:
-    starts = clip_starts_sliding(num_frames, num_frames_per_clip=num_frames_per_clip,
-                                 frame_stride=frame_stride,
-                                 window_stride=window_stride, include_last=include_last)
-    assert len(starts) == count
-    clips = clips_from_starts(starts, num_frames_per_clip=num_frames_per_clip, frame_stride=frame_stride,
-                              num_frames=num_frames)
-    assert clips.max() <= num_frames - 1  # every clip inside the video
-    if include_last:
-        assert clips[-1, -1] == num_frames - 1
 
 
 @pytest.mark.parametrize(("num_frames", "num_clips", "num_frames_per_clip", "frame_stride"),
@@ -183,12 +155,6 @@ def test_short_video_error_says_only_what_clip_sampling_knows() -> None:
     named = skipped.for_video("a/b.mp4", what="a clip of pretext 'x'", remedy="use longer videos")
     assert str(named) == "video 'a/b.mp4' has 5 frames but a clip of pretext 'x' needs 8; use longer videos"
     assert (named.num_frames, named.num_frames_needed, named.skipped_by_policy) == (5, 8, True)
-
-
-def test_segment_frames_are_one_per_segment() -> None:
-    assert segment_frame_indices(80, num_segments=8).tolist() == [5 + 10 * k for k in range(8)]
-    drawn = segment_frame_indices(80, num_segments=8, rng=np.random.default_rng(0))
-    assert np.all(drawn // 10 == np.arange(8))
 
 
 def test_sampling_is_deterministic_and_leaves_global_rng_alone() -> None:

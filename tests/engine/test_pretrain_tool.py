@@ -181,3 +181,12 @@ def test_explicit_input_size_or_the_synthetic_corpus_runs(capsys: pytest.Capture
     assert code == 0 and "config OK: pretext 'vcop'" in out, err
     code, out, err = _dry_run(capsys, "--config", "vcop", "train.device=cpu")
     assert code == 0 and "config OK" in out, err
+
+
+def test_each_family_names_a_packaged_recipe_of_its_pretext() -> None:
+    from temporal_ssl.cli.pretrain import FAMILY_RECIPES
+    from temporal_ssl.recipes.recipe import load_recipe, recipe_names
+
+    assert set(FAMILY_RECIPES.values()) <= set(recipe_names())
+    for pretext, name in FAMILY_RECIPES.items():
+        assert load_recipe(name).method == pretext, name

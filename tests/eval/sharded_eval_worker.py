@@ -65,9 +65,9 @@ def evaluate(records: list[VideoRecord], cache_dir: Path) -> dict[str, Any]:
         "paths": cached.paths,
         "failed_paths": cached.failed_paths,
         "clips_seen": sum(clips_seen),
-        "probe_metrics": probe.metrics.flat(),
+        "probe_metrics": probe.metrics,
         "probe_logits": probe.test_logits,
-        "knn_metrics": knn.flat(),
+        "knn_metrics": knn,
         "knn_votes": votes,
     }
 
@@ -95,7 +95,7 @@ def finetune(records: list[VideoRecord], out: Path, *, batch_size: int) -> dict[
         "weights": result.trained.model.state_dict(),
         "checkpoint": result.trained.checkpoint,
         "logits": result.test_logits.features,
-        "metrics": result.metrics.flat(),
+        "metrics": result.metrics,
     }
 
 

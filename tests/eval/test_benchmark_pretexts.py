@@ -1,11 +1,11 @@
-"""``tools/benchmark_pretexts.py``: the README table from result rows, and run times from the metrics log."""
+"""``benchmarks/pretexts.py``: the benchmark's table from result rows, and run times from the metrics log."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from tests.eval.test_end_to_end import load_tool
+import benchmarks.pretexts as tool
 
 
 def _row(family: str, seed: int, pretrained: float, random_init: float, seconds: float) -> dict:
@@ -15,7 +15,6 @@ def _row(family: str, seed: int, pretrained: float, random_init: float, seconds:
 
 
 def test_table_gives_means_per_seed_values_and_minutes() -> None:
-    tool = load_tool("benchmark_pretexts")
     rows = [_row("cvrl", 0, 0.20, 0.12, 60.0), _row("cvrl", 1, 0.30, 0.14, 180.0)]
     line = tool.table(rows).splitlines()[2]
     assert line.startswith("| multi-view: CVRL temporal views | r3d_tiny | 25.0 (20.0 / 30.0) | "
@@ -24,7 +23,6 @@ def test_table_gives_means_per_seed_values_and_minutes() -> None:
 
 
 def test_pretraining_seconds_come_from_the_last_logged_window(tmp_path: Path) -> None:
-    tool = load_tool("benchmark_pretexts")
     lines = [json.dumps({"step": s, "elapsed_seconds": 10.0 * s}) for s in (20, 40, 60)]
     (tmp_path / "metrics.jsonl").write_text("\n".join(lines) + "\n{unfinished")
     assert tool.pretraining_seconds(tmp_path) == 600.0

@@ -72,3 +72,21 @@ def test_multi_view_settings_of_the_large_scale_configs() -> None:
 def test_config_mistakes_name_the_key(override: str, message: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_eval_config(CONFIGS / "linear_probe.yaml", [override])
+
+
+def test_synthetic_eval_config_on_real_data_names_the_published_protocols(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from temporal_ssl.cli.evaluate import main
+
+    base = ["--checkpoint", "random", "model.encoder=r3d_tiny", "--config", "linear_probe", "device=cpu"]
+    assert main([*base, "--data", "ucf101", "data.root=/nonexistent/UCF-101"]) == 2
+    err = capsys.readouterr().err
+    assert "tuned for the embedded synthetic corpus" in err and "eval/ucf101/linear_probe_split1" in err
+    assert main([*base, "--data", "kinetics", "data.root=/nonexistent/k400"]) == 2
+    assert "eval/kinetics400/linear_probe" in capsys.readouterr().err
+    # views set explicitly: the guard lets it through, and the run then fails on the missing folder instead
+    views = "linear_probe.features.test_views.transform.crop_size=112"
+    assert main([*base, "--data", "ucf101", "data.root=/nonexistent/UCF-101", views]) == 2
+    err = capsys.readouterr().err
+    assert "tuned for the embedded synthetic corpus" not in err and "/nonexistent/UCF-101" in err

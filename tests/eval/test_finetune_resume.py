@@ -106,7 +106,7 @@ def test_a_fine_tune_stopped_by_sigterm_resumes_exactly(
     for key, value in straight.trained.model.state_dict().items():
         assert torch.equal(resumed.trained.model.state_dict()[key], value), key
     assert torch.equal(resumed.test_logits.features, straight.test_logits.features)
-    assert resumed.metrics.flat() == straight.metrics.flat()
+    assert resumed.metrics == straight.metrics
     straight_log = read_metrics(tmp_path / "straight" / "metrics.jsonl")
     split_log = read_metrics(tmp_path / "split" / "metrics.jsonl")
     assert [r["step"] for r in split_log] == list(range(1, STEPS + 1))  # no step logged twice

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from temporal_ssl.errors import ConfigError
-from temporal_ssl.eval.dataset_protocols import comparison_config
+from temporal_ssl.eval.dataset_protocols import COMPARISON_CONFIGS, comparison_config
 from temporal_ssl.pipeline.records import DataConfig
 from tests.eval.results_schema import read_valid_results
 from tests.eval.test_end_to_end import CORPUS, TINY_ENCODER
@@ -95,3 +95,13 @@ def test_comparison_without_a_protocol_names_the_way_out(tmp_path: Path) -> None
     ucf101 = REPO / "configs/eval/ucf101/comparison.yaml"
     own.write_text(f"include: {ucf101}\nfinetune: {{epochs: 3}}\n")
     assert comparison_config(data, path=own).finetune.epochs == 3
+
+
+@pytest.mark.parametrize("data_format", sorted(COMPARISON_CONFIGS))
+def test_every_dataset_comparison_probes_both_baselines(data_format: str) -> None:
+    root = None if data_format == "synthetic" else "/datasets/x"
+    config = comparison_config(DataConfig(format=data_format, root=root, split=None))
+    assert config.protocols == ("linear_probe",) and config.data.format == data_format
+    assert config.baselines == ("random_init", "supervised_scratch")
+    probe_frames = config.linear_probe.features.test_views.num_frames_per_clip
+    assert config.finetune.num_frames_per_clip == probe_frames  # the baseline trains on the probe's clips

@@ -15,6 +15,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from temporal_ssl.frame_table import FrameTable
 from tests.helpers.video_factory import read_barcode
 
 
@@ -67,3 +68,10 @@ def decode_sequentially(path: str | Path, keep: Iterable[int] | None = None,
         except av.FFmpegError as failure:
             error = f"{type(failure).__name__}: {failure}"
     return SequentialDecode(pts, keyframes, barcodes, frames, error)
+
+
+def frame_index_at_time(table: FrameTable, seconds: float) -> int:
+    """Index of the frame a table shows ``seconds`` after frame 0: the last one whose time is <= seconds."""
+    times = np.array([table.time_seconds(i) for i in range(table.num_frames)])
+    index = int(np.searchsorted(times, seconds + 1e-9, side="right")) - 1
+    return min(max(index, 0), table.num_frames - 1)

@@ -166,7 +166,7 @@ def walk_videos(root: Path, extensions: Iterable[str] = VIDEO_EXTENSIONS) -> Ite
 def sidecar_annotations(video: str | Path) -> dict[str, Any]:
     """Per-video annotation files kept beside a video: ``<stem>.boxes.json`` → ``{"boxes": path}``.
 
-    The synthetic corpus (and ``tools/mine_tracks.py``) write object boxes this way.
+    The synthetic corpus (and ``tssl mine-tracks``) write object boxes this way.
     """
     boxes = Path(video).with_suffix(".boxes.json")
     return {"boxes": str(boxes)} if boxes.is_file() else {}

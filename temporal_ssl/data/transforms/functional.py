@@ -192,11 +192,6 @@ def crop_offsets(height: int, width: int, size: tuple[int, int], position: int) 
     return top, left
 
 
-def center_crop(clip: torch.Tensor, size: int | tuple[int, int]) -> torch.Tensor:
-    """The centre ``size`` crop of ``[..., C, H, W]``."""
-    return spatial_crops(clip, size, num_crops=1)[0]
-
-
 def spatial_crops(clip: torch.Tensor, size: int | tuple[int, int], *, num_crops: int) -> torch.Tensor:
     """Crops for multi-view testing, stacked first: 1 = centre; 3 = start, centre, end of the long side.
 

@@ -121,7 +121,7 @@ def test_tracker_keeps_iou_on_the_synthetic_corpus() -> None:
     """The package's own corpus: polygons over a textured background, with distractors that may overlap.
 
     Rotation classes are left out: the axis-aligned box of a spinning polygon changes its aspect ratio, which
-    no fixed-aspect tracker follows even when perfectly centred (tools/benchmark_tracking.py reports them
+    no fixed-aspect tracker follows even when perfectly centred (benchmarks/tracking.py reports them
     apart).
     """
     options = CorpusOptions(size=(64, 64), num_frames=32)

@@ -1,11 +1,11 @@
 """Time temporal_ssl's reader against the raw decoding libraries on the same files and the same clips.
 
-For every access pattern (``patterns.py``) and every reader (temporal_ssl through each backend and ``auto``;
-each raw library used clip by clip, ``raw_readers.py``) the same seeded clips of every file are decoded and
-resized, after one warm-up sample; readers take turns within each repeat, and each repeat's wall time gives
-clips/s and frames/s, reported as the median with the range over repeats. Peak memory is the growth of the
-process's peak resident set while a reader runs its first repeat (Linux ``/proc/self/clear_refs``; ``None``
-where that is unavailable).
+For every access pattern (``decode_patterns.py``) and every reader (temporal_ssl through each backend and
+``auto``; each raw library used clip by clip, ``decode_raw_readers.py``) the same seeded clips of every file
+are decoded and resized, after one warm-up sample; readers take turns within each repeat, and each repeat's
+wall time gives clips/s and frames/s, reported as the median with the range over repeats. Peak memory is the
+growth of the process's peak resident set while a reader runs its first repeat (Linux
+``/proc/self/clear_refs``; ``None`` where that is unavailable).
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from benchmarks.decode_patterns import PATTERNS, Clips
+from benchmarks.decode_raw_readers import RAW_READERS
 from temporal_ssl.io import available_backends, open_video, probe_video
-from temporal_ssl.io.benchmark.patterns import PATTERNS, Clips
-from temporal_ssl.io.benchmark.raw_readers import RAW_READERS
 from temporal_ssl.types import VideoMetadata
 
 logger = logging.getLogger(__name__)

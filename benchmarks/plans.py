@@ -1,16 +1,16 @@
 """Is sampling free next to decoding? Time each pretext's plan + make_example against decoding the same plans.
 
-For every registered pretext (default options) and every corpus, the same samples are planned, decoded with
-``temporal_ssl.pipeline.decode.decode_views`` (as the training pipeline does, frames resized while decoding to
-``--decode-size`` short side) and turned into examples; the table gives the mean time per sample of each step
-and the ratio (plan + make_example) / decode. The target is under 5 %. ``multiview_tcn`` pairs consecutive
-videos of a corpus as the cameras of one scene.
+For every registered pretext (default options) on a folder of videos (default: a generated Kinetics-like
+set), the same samples are planned, decoded with ``temporal_ssl.pipeline.decode.decode_views`` (as the
+training pipeline does, frames resized while decoding to ``--decode-size`` short side) and turned into
+examples; the table gives the mean time per sample of each step and the ratio (plan + make_example) / decode.
+The target is under 5 %. ``multiview_tcn`` pairs consecutive videos of the folder as the cameras of a scene.
 
 Examples::
 
-    python tools/benchmark_plans.py                       # ../shared/videos and a Kinetics-like set
-    python tools/benchmark_plans.py --corpus shared --samples 16 --pretexts vcop cvrl
-    python tools/benchmark_plans.py --videos /datasets/kinetics400/val_subset
+    python -m benchmarks.plans                          # a generated Kinetics-like set
+    python -m benchmarks.plans --samples 16 --pretexts vcop cvrl
+    python -m benchmarks.plans --videos /datasets/kinetics400/val_subset
 """
 
 from __future__ import annotations
@@ -18,66 +18,43 @@ from __future__ import annotations
 import argparse
 import logging
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import temporal_ssl.pretext  # noqa: E402, F401  (registers the pretexts)
-from temporal_ssl.data.clip_sampling import ShortVideoError  # noqa: E402
-from temporal_ssl.data.index_build import build_index  # noqa: E402
-from temporal_ssl.pipeline.dataset import decode_size_for  # noqa: E402
-from temporal_ssl.pipeline.decode import decode_views  # noqa: E402
-from temporal_ssl.registry import PRETEXTS  # noqa: E402
-from temporal_ssl.types import CameraStream, VideoRecord  # noqa: E402
-
-SHARED_VIDEOS = Path(__file__).resolve().parents[1] / ".." / "shared" / "videos"
+import temporal_ssl.pretext  # noqa: F401  (registers the pretexts)
+from benchmarks.videos import add_video_arguments, video_folder
+from temporal_ssl.data.clip_sampling import ShortVideoError
+from temporal_ssl.data.index_build import build_index
+from temporal_ssl.pipeline.dataset import decode_size_for
+from temporal_ssl.pipeline.decode import decode_views
+from temporal_ssl.registry import PRETEXTS
+from temporal_ssl.types import CameraStream, VideoRecord
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--corpus", nargs="+", choices=["shared", "kinetics"], default=["shared", "kinetics"])
-    parser.add_argument("--videos", type=Path, help="benchmark this folder of videos instead")
-    parser.add_argument(
-        "--kinetics-videos", type=int, default=6, help="videos in the generated Kinetics-like set"
-    )
+    add_video_arguments(parser)
     parser.add_argument(
         "--pretexts", nargs="+", default=None, help="pretext names (default: every registered)"
     )
-    parser.add_argument("--samples", type=int, default=12, help="timed samples per pretext and corpus")
+    parser.add_argument("--samples", type=int, default=12, help="timed samples per pretext")
     parser.add_argument("--decode-size", type=int, default=128, help="short side frames are decoded at")
     parser.add_argument("--backend", default="auto")
     parser.add_argument("--out", type=Path, default=Path("/tmp/temporal_ssl_bench/plans"))
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     torch.set_num_threads(1)
 
-    corpora = {"videos": args.videos} if args.videos else {}
-    if not args.videos and "shared" in args.corpus:
-        corpora["shared"] = SHARED_VIDEOS.resolve()
-    if not args.videos and "kinetics" in args.corpus:
-        try:
-            from benchmark_decode import write_kinetics_like  # the decoding benchmark's generated set
-        except ImportError as error:
-            print(
-                f"skipping the Kinetics-like set: {error} (it comes from tools/benchmark_decode.py)",
-                file=sys.stderr,
-            )
-        else:
-            corpora["kinetics-like"] = write_kinetics_like(args.out / "kinetics_like", args.kinetics_videos)
+    folder = video_folder(args)
     names = args.pretexts or PRETEXTS.names()
-    rows = []
-    for corpus, folder in corpora.items():
-        index = build_index("list", folder, cache_dir=args.out / "index" / corpus, progress=False, workers=1)
-        records = list(index.records)
-        for name in names:
-            rows.append((corpus, name, *time_pretext(name, records, args)))
+    index = build_index("list", folder, cache_dir=args.out / "index", progress=False, workers=1)
+    records = list(index.records)
+    rows = [(folder.name, name, *time_pretext(name, records, args)) for name in names]
     columns = [
         "corpus",
         "pretext",

@@ -2,14 +2,15 @@
 
 Runs the training loader (pretext ``arrow_of_time``: one clip of ``--frames`` frames, augmented to ``--size``
 pixels after decoding at short side ``--decode-size``) with 0, 1 and 2 workers in CPU mode, the batched
-in-process mode, and GPU mode when CUDA is present, on ../shared/videos and on a generated Kinetics-like set
-(H.264, short side 256, 10 s at 25 fps), and prints a markdown table with the ratio loader / raw decode.
+in-process mode, and GPU mode when CUDA is present, on a folder of videos (default: a generated Kinetics-like
+set, H.264, short side 256, 10 s at 25 fps), and prints a markdown table with the ratio loader / raw decode,
+then each mode's split of the time between decoding, augmenting and collating.
 
 Examples::
 
-    python tools/benchmark_loader.py
-    python tools/benchmark_loader.py --corpus shared --batches 8 --workers 0 2
-    python tools/benchmark_loader.py --videos /datasets/kinetics400/val --out /tmp/loader_bench
+    python -m benchmarks.loader
+    python -m benchmarks.loader --batches 8 --workers 0 2
+    python -m benchmarks.loader --videos /datasets/kinetics400/val --out /tmp/loader_bench
 """
 
 from __future__ import annotations
@@ -22,22 +23,17 @@ from pathlib import Path
 
 import torch
 
+from benchmarks.loader_runner import benchmark_corpus, markdown_tables
+from benchmarks.videos import add_video_arguments, video_folder
 from temporal_ssl.data.index_build import build_index
 from temporal_ssl.data.transforms import VideoAugmentation
-from temporal_ssl.io.benchmark import write_kinetics_like  # the decode benchmark's generated set
-from temporal_ssl.pipeline.loader_benchmark import benchmark_corpus, markdown_table
 from temporal_ssl.registry import PRETEXTS
 
-SHARED_VIDEOS = Path(__file__).resolve().parents[1] / ".." / "shared" / "videos"
 
-
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", nargs="+", choices=["shared", "kinetics"], default=["shared", "kinetics"])
-    parser.add_argument("--videos", type=Path, help="benchmark this folder of videos instead")
-    parser.add_argument("--kinetics-videos", type=int, default=6,
-                        help="videos in the generated Kinetics-like set")
+    add_video_arguments(parser)
     parser.add_argument("--workers", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--batches", type=int, default=10, help="timed batches per configuration")
@@ -47,32 +43,27 @@ def main() -> None:
     parser.add_argument("--decode-size", type=int, default=128, help="short side frames are decoded at")
     parser.add_argument("--backend", default="auto")
     parser.add_argument("--out", type=Path, default=Path("/tmp/temporal_ssl_bench/loader"))
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     torch.set_num_threads(1)  # the main process should not compete with the workers for the cores
 
     import temporal_ssl.pretext  # noqa: F401  (registers the pretexts)
 
-    corpora = {"videos": args.videos} if args.videos else {}
-    if not args.videos and "shared" in args.corpus:
-        corpora["shared"] = SHARED_VIDEOS.resolve()
-    if not args.videos and "kinetics" in args.corpus:
-        corpora["kinetics-like"] = write_kinetics_like(args.out / "kinetics_like", args.kinetics_videos)
+    folder = video_folder(args)
     pretext = PRETEXTS.build("arrow_of_time", {"num_frames_per_clip": args.frames,
                                                "frame_stride": args.frame_stride})
     augment = VideoAugmentation(output_size=args.size)
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    runs = []
-    for name, folder in corpora.items():
-        index = build_index("list", folder, cache_dir=args.out / "index" / name, progress=False)
-        runs += benchmark_corpus(name, index.records, pretext, augment, batch_size=args.batch_size,
-                                 num_batches=args.batches, workers=args.workers, decode_size=args.decode_size,
-                                 devices=devices, backend=args.backend)
-    table = markdown_table(runs)
-    print(table)
+    index = build_index("list", folder, cache_dir=args.out / "index", progress=False)
+    runs, splits = benchmark_corpus(folder.name, index.records, pretext, augment, batch_size=args.batch_size,
+                                    num_batches=args.batches, workers=args.workers,
+                                    decode_size=args.decode_size, devices=devices, backend=args.backend)
+    tables = markdown_tables(runs, splits)
+    print(tables)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "loader_benchmark.md").write_text(table + "\n")
-    (args.out / "loader_benchmark.json").write_text(json.dumps([asdict(r) for r in runs], indent=2))
+    (args.out / "loader_benchmark.md").write_text(tables + "\n")
+    (args.out / "loader_benchmark.json").write_text(json.dumps(
+        {"runs": [asdict(r) for r in runs], "stage_splits": [asdict(s) for s in splits]}, indent=2))
     print(f"\nwrote {args.out / 'loader_benchmark.md'} and {args.out / 'loader_benchmark.json'}")
 
 

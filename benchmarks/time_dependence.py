@@ -2,13 +2,14 @@
 
 Trains, from scratch with the labels, a 2D CNN on single frames, the same 2D CNN on order-free bags of 16
 frames, and a 3D CNN on 16-frame clips, then prints top-1, "right pair" (the class or its time-reversed
-partner) and within-pair accuracy on the test videos. Order-free models should find the pair but stay near
-50% within it; the temporal model should be near 100%. Uses a labelled corpus larger than the main job's, so
-that supervised training has enough videos (the main job's 200 per class are too few to train from scratch).
+partner) and within-pair accuracy on the test videos. Order-free models (the baseline) should find the pair
+but stay near 50% within it; the temporal model should be near 100%. Uses a labelled corpus larger than the
+main job's, so that supervised training has enough videos (the main job's 200 per class are too few to train
+from scratch); ``--root DIR`` is where that corpus is generated once and read again.
 
-    python tools/check_time_dependence.py                       # 800 labelled videos per class, 1,500 steps
-    python tools/check_time_dependence.py --train-per-class 400 --steps 800 --json time_check.json
-    python tools/check_time_dependence.py --models 3d --steps 6000    # only the temporal model, longer
+    python -m benchmarks.time_dependence                       # 800 labelled videos per class, 1,500 steps
+    python -m benchmarks.time_dependence --train-per-class 400 --steps 800 --json time_check.json
+    python -m benchmarks.time_dependence --models 3d --steps 6000    # only the temporal model, longer
 """
 
 from __future__ import annotations
@@ -19,14 +20,14 @@ import json
 import logging
 from pathlib import Path
 
-from temporal_ssl.eval.time_dependence import TIME_MODELS, check_time_dependence, time_dependence_table
+from benchmarks.time_dependence_study import TIME_MODELS, check_time_dependence, time_dependence_table
 from temporal_ssl.pipeline.records import DataConfig
 from temporal_ssl.synthetic.corpus import CorpusOptions
 
 MODELS = {model.key: model for model in TIME_MODELS}
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", default=None, help="corpus folder (default: the user cache, per options)")
@@ -38,11 +39,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     corpus = CorpusOptions(num_pretrain_scenes=0, num_train_per_class=args.train_per_class,
                            num_test_per_class=args.test_per_class, seed=args.seed)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from benchmarks.decode_patterns import PATTERNS
+from benchmarks.decode_runner import run_decode_benchmark
 from temporal_ssl.io import available_backends
-from temporal_ssl.io.benchmark import PATTERNS, run_decode_benchmark
-from tests.helpers.io_matrix import IoCase
 
 
 @pytest.mark.parametrize("num_frames", [300, 40, 1])
@@ -29,9 +31,8 @@ def test_patterns_have_the_documented_shape(num_frames: int) -> None:
     assert clips["e_full_video"] == [list(range(num_frames))]
 
 
-@pytest.mark.parametrize("io_case", ["h264_bframes"], indirect=True)
-def test_benchmark_runs_every_reader_on_the_same_clips(io_case: IoCase) -> None:
-    result = run_decode_benchmark([io_case.path], repeats=1, samples_per_video=1, size=(32, 32),
+def test_benchmark_runs_every_reader_on_the_same_clips(bframes_video: Path) -> None:
+    result = run_decode_benchmark([bframes_video], repeats=1, samples_per_video=1, size=(32, 32),
                                   patterns=["b_vcop"])
     readers = {m.reader for m in result.measurements}
     assert readers == ({"temporal_ssl auto"} | {f"temporal_ssl {b}" for b in available_backends()}
@@ -42,4 +43,4 @@ def test_benchmark_runs_every_reader_on_the_same_clips(io_case: IoCase) -> None:
     assert ratio is not None and ratio[1].startswith("raw ")
     table = result.markdown()
     assert "| b_vcop |" in table and "auto / best raw" in table and "h264_bframes.mp4" in table
-    assert "per file" in table and result.ratio("b_vcop", [str(io_case.path)]) is not None
+    assert "per file" in table and result.ratio("b_vcop", [str(bframes_video)]) is not None

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import av
 import torch
 
-from temporal_ssl.io.benchmark.patterns import Clips
+from benchmarks.decode_patterns import Clips
 
 RawReader = Callable[[str, Clips, tuple[int, int], str], list[torch.Tensor]]
 

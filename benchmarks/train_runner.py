@@ -4,7 +4,7 @@ The same step the trainer runs (``accumulate_gradients`` + ``apply_gradients``: 
 timed on either random tensors (``synthetic`` input: the model's own speed, nanoGPT's ``bench.py`` idea) or
 the batches of a real pretraining loader (``loader`` input: what a run actually gets). Their ratio says how
 much the input pipeline costs. Steps are timed after warm-up, with a device synchronisation so GPU work is
-counted.
+counted. ``python -m benchmarks.train`` is the command.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
+from benchmarks.loader_runner import repeat_records
 from temporal_ssl.cpus import threads_beside_workers
 from temporal_ssl.engine.metrics_log import peak_memory_mb
 from temporal_ssl.engine.optim import OptimConfig, build_optimizer
@@ -178,9 +179,10 @@ def loader_batches(
     encoder_options: dict[str, Any],
     batch_size: int,
     data_path: str | None = None,
+    min_samples: int = 0,
 ) -> tuple[nn.Module, nn.Module, Iterator[Batch], int]:
     """Model, loss, endless batches and loader worker processes of a real pretraining config with ``encoder``
-    and ``batch_size``."""
+    and ``batch_size``; a corpus of fewer than ``min_samples`` videos is cycled to that many samples."""
     from temporal_ssl.engine.components import build_components
     from temporal_ssl.engine.pretrain_config import load_pretrain_config
     from temporal_ssl.pipeline.loader import build_loader
@@ -194,6 +196,8 @@ def loader_batches(
     )
     components = build_components(config)
     records = load_records(config.data)
+    if len(records) < min_samples:
+        records = repeat_records(records, min_samples)
     loader = build_loader(
         records, components.pretext, config.loader, augment=config.augment, seed=config.train.seed
     )
@@ -241,6 +245,7 @@ def run_benchmark(
                     encoder_options=options,
                     batch_size=batch_size,
                     data_path=data_path,
+                    min_samples=batch_size * (warmup_steps + steps),
                 )
             for beside_workers in ([False, True] if compare_threads and workers else [True]):
                 threads = threads_beside_workers(workers, device) if beside_workers else nullcontext()

@@ -16,8 +16,8 @@ Three markdown tables, each measured in this run on the same inputs:
 
 Examples::
 
-    python tools/benchmark_tracking.py
-    python tools/benchmark_tracking.py --videos ../shared/videos --scenes 4 --frames 250 --samples 24
+    python -m benchmarks.tracking
+    python -m benchmarks.tracking --videos /data/my_videos --scenes 4 --frames 250 --samples 24
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from benchmarks.videos import video_files  # noqa: E402
 from temporal_ssl.io import probe_video  # noqa: E402
 from temporal_ssl.pipeline.decode import decode_views  # noqa: E402
 from temporal_ssl.pretext.motion import grey_frames  # noqa: E402
@@ -52,10 +53,9 @@ from temporal_ssl.synthetic.writer import encode_video  # noqa: E402
 from temporal_ssl.types import VideoMetadata, VideoRecord  # noqa: E402
 
 REAL_TIME_FPS = 25.0
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".ogv")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--videos", type=Path, help="also mine the videos of this folder")
@@ -64,13 +64,12 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3, help="mining runs per video (median reported)")
     parser.add_argument("--samples", type=int, default=16, help="pretext samples per mode")
     parser.add_argument("--accuracy-scenes", type=int, default=40, help="synthetic scenes per accuracy size")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as folder:
         videos = synthetic_videos(Path(folder), args.scenes, args.frames)
         if args.videos is not None:
-            videos += [probe_video(p) for p in sorted(args.videos.iterdir())
-                       if p.suffix.lower() in VIDEO_SUFFIXES]
+            videos += [probe_video(p) for p in video_files(args.videos)]
         print(mining_table(videos, TrackMiningOptions(), args.repeats))
         print(pretext_table(videos, Path(folder) / "tracks.jsonl", args.samples))
     print(accuracy_table(args.accuracy_scenes))

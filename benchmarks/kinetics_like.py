@@ -1,9 +1,9 @@
 """A generated stand-in for Kinetics clips: H.264 in MP4, short side 256, 10 s, x264's default settings.
 
-Real Kinetics cannot be downloaded here. These files have what matters to decoding speed: the size, the
-length, libx264's defaults (``medium`` preset: B-frames, ``keyint=250`` with scene-cut keyframes) and content
-that moves (a textured background panning, moving blobs, a scene cut), so the encoder spends bits as on
-real footage and inserts keyframes where the picture changes.
+It lets the benchmarks run where Kinetics is not at hand. These files have what matters to decoding speed:
+the size, the length, libx264's defaults (``medium`` preset: B-frames, ``keyint=250`` with scene-cut
+keyframes) and content that moves (a textured background panning, moving blobs, a scene cut), so the encoder
+spends bits as on real footage and inserts keyframes where the picture changes.
 """
 
 from __future__ import annotations

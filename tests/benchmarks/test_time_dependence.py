@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from temporal_ssl.eval.config import ExtractionConfig
-from temporal_ssl.eval.time_dependence import (
+from benchmarks.time_dependence_study import (
     TIME_MODELS,
     check_time_dependence,
     pair_scores,
     partner_indices,
     time_dependence_table,
 )
+from temporal_ssl.eval.config import ExtractionConfig
 from temporal_ssl.pipeline.records import DataConfig
 from temporal_ssl.synthetic.corpus import CorpusOptions
 

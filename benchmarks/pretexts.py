@@ -3,14 +3,14 @@
 Each family's config (configs/pretrain/<name>.yaml) is pretrained on the embedded synthetic corpus with each
 seed, then probed on the labelled test videos beside a randomly initialised encoder and one trained with
 labels from scratch (the main job's comparison, ``temporal_ssl.eval.pretrain_and_evaluate``). Prints and
-writes the table of the README: mean and per-seed top-1, the margin over random init, the pretext's own final
-accuracy and each run's time (pretraining, from the run's metrics log, plus evaluation). Results are written
-after every run; run the same command again and finished pretraining runs are reused (only their evaluation
-is repeated).
+writes the table of docs/benchmarks.md: mean and per-seed top-1, the margin over random init, the pretext's
+own final accuracy and each run's time (pretraining, from the run's metrics log, plus evaluation). Results are
+written after every run; run the same command again and finished pretraining runs are reused (only their
+evaluation is repeated). ``data.root=DIR`` puts the corpus in ``DIR`` (generated there once).
 
-    python tools/benchmark_pretexts.py                                 # every family, seeds 0 1 2
-    python tools/benchmark_pretexts.py --families default cvrl --seeds 0 --max-steps 300
-    python tools/benchmark_pretexts.py --out runs/benchmark_pretexts --json pretexts.json
+    python -m benchmarks.pretexts                                 # every family, seeds 0 1 2
+    python -m benchmarks.pretexts --families default cvrl --seeds 0 --max-steps 300
+    python -m benchmarks.pretexts --out runs/benchmark_pretexts --json pretexts.json
 """
 
 from __future__ import annotations
