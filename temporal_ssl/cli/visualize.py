@@ -1,13 +1,18 @@
-"""See what a pretext samples: a PNG grid of planned views (roles, order, target) and the plans as JSON.
+"""See what a pretext feeds its model: a PNG of every sample's frames and views, and the samples as JSON.
 
-Each sample is a block headed by its video and target; each view is a row of its frames with the role, the
-view's position in time (``order``), its instance id (views with one id are positives) and camera, and each
-frame's index underneath; tracking boxes are drawn on the frames.
+Each sample is a block headed by its video and target. First the frames the plan decodes, with each view's
+role, position in time (``order``) and instance id; for tracking, the boxes on every frame (mined on the fly:
+each track's boxes over the window, one colour per track). Then the views exactly as the pretext hands them
+to the model — OPN's channel-split and jittered frames, VCOP's joined clips, the tracking patches and their
+reversed negatives — each with its role and instance id: views with one id are positives, every other view
+of the batch is a negative. The JSON lists each sample's planned ``views`` and its ``model_views`` (frames
+and, for tracking, a box on every frame); for tracking mined on the fly, ``views`` are the mined patch views
+and ``window`` holds the decoded window with every track.
 
 Examples::
 
-    python tools/visualize.py --config configs/pretrain/vcop.yaml --num-samples 4 --out vcop.png \\
-        --json vcop.json
+    tssl visualize --config vcop --num-samples 4 --out vcop.png --json vcop.json
+    tssl visualize --config tracking --num-samples 2 --out tracking.png --json tracking.json
     python tools/visualize.py --config configs/pretrain/time_contrastive.yaml --data indexes/ucf101.jsonl \\
         --num-samples 6 --out tcn.png pretext.options.pos_radius=3
     python tools/visualize.py --config configs/pretrain/multiview_tcn.yaml --data synthetic/pretrain \\
@@ -27,9 +32,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
 
 import temporal_ssl.pretext  # noqa: F401  (registers the pretexts)
+from temporal_ssl.cli.pair_grid import FedSample, feed, render
 from temporal_ssl.config import apply_overrides, from_dict, load_yaml
 from temporal_ssl.config_files import config_argument
 from temporal_ssl.data.clip_sampling import ShortVideoError
@@ -39,10 +44,9 @@ from temporal_ssl.pipeline.decode import decode_views
 from temporal_ssl.pipeline.records import DataConfig, load_records
 from temporal_ssl.pretext.base import Pretext
 from temporal_ssl.registry import PRETEXTS
-from temporal_ssl.types import SamplePlan, VideoRecord, ViewPlan
+from temporal_ssl.types import VideoRecord
 
-TILE_HEIGHT, LABEL_WIDTH, MAX_FRAMES_SHOWN, PREVIEW_SCENES = 72, 210, 16, 8
-HEADER, CAPTION, GRID_COLUMNS = 18, 12, 8
+PREVIEW_SCENES = 8
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,14 +74,14 @@ def main(argv: list[str] | None = None) -> int:
             **({} if args.workers is None else {"workers": args.workers}),
         )
         records = load_records(data, progress=False)
-        plans, views = sample(pretext, records, args.num_samples, np.random.default_rng(args.seed))
+        samples = sample(pretext, records, args.num_samples, np.random.default_rng(args.seed))
     except TemporalSSLError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    render(plans, views).save(args.out)
-    print(f"wrote {len(plans)} samples of '{block['name']}' to {args.out}")
+    render(samples).save(args.out)
+    print(f"wrote {len(samples)} samples of '{block['name']}' to {args.out}")
     if args.json:
-        Path(args.json).write_text(json.dumps([p.to_dict() for p in plans], indent=1))
+        Path(args.json).write_text(json.dumps([s.to_dict() for s in samples], indent=1))
         print(f"wrote the plans to {args.json}")
     return 0
 
@@ -102,14 +106,12 @@ def data_config(data: str | None, section: dict[str, object] | None, num_samples
     return cfg
 
 
-def sample(
-    pretext: Pretext, records: list[VideoRecord], count: int, rng: np.random.Generator
-) -> tuple[list[SamplePlan], list[list[np.ndarray]]]:
-    """Plans of ``count`` random records (too-short videos are skipped) and their decoded views."""
-    plans: list[SamplePlan] = []
-    views: list[list[np.ndarray]] = []
+def sample(pretext: Pretext, records: list[VideoRecord], count: int,
+           rng: np.random.Generator) -> list[FedSample]:
+    """``count`` random records (too-short videos are skipped): plan, decode, and the example views."""
+    samples: list[FedSample] = []
     for _ in range(20 * count):
-        if len(plans) == count:
+        if len(samples) == count:
             break
         record = records[int(rng.integers(0, len(records)))]
         try:
@@ -121,9 +123,8 @@ def sample(
         size = (
             None if scale == 1.0 else (max(1, round(meta.height * scale)), max(1, round(meta.width * scale)))
         )
-        plans.append(plan)
-        views.append([v.permute(0, 2, 3, 1).cpu().numpy() for v in decode_views(plan, size=size)])
-    if not plans:
+        samples.append(feed(pretext, plan, decode_views(plan, size=size), rng))
+    if not samples:
         shortest = min(records, key=lambda r: r.num_frames)
         raise ShortVideoError(
             shortest.num_frames,
@@ -132,77 +133,4 @@ def sample(
             path=shortest.path,
             remedy=short_video_remedy(pretext),
         )
-    return plans, views
-
-
-def render(plans: list[SamplePlan], views: list[list[np.ndarray]]) -> Image.Image:
-    """The samples' blocks stacked top to bottom on a white canvas."""
-    blocks = [_sample_block(plan, frames) for plan, frames in zip(plans, views, strict=True)]
-    canvas = Image.new("RGB", (max(b.width for b in blocks), sum(b.height for b in blocks)), "white")
-    y = 0
-    for block in blocks:
-        canvas.paste(block, (0, y))
-        y += block.height
-    return canvas
-
-
-def _sample_block(plan: SamplePlan, views: list[np.ndarray]) -> Image.Image:
-    """A header (video, target), then each view: a row of frames with its label, or — when every view is a
-    single frame — a grid of frames with the label under each."""
-    path = Path(plan.record.path)
-    title = f"{path.parent.name}/{path.name}   target = {plan.target}"
-    single = all(len(frames) == 1 for frames in views)
-    tiles = [
-        [_tile(frames[i], view, i, plan) for i in _shown(len(frames))]
-        for view, frames in zip(plan.views, views, strict=True)
-    ]
-    if single:
-        width = max(t[0].width for t in tiles) + 8
-        cells = [(i % GRID_COLUMNS * max(width, 110), i // GRID_COLUMNS) for i in range(len(tiles))]
-        size = (GRID_COLUMNS * max(width, 110), HEADER + (cells[-1][1] + 1) * (TILE_HEIGHT + 2 * CAPTION + 6))
-    else:
-        size = (
-            LABEL_WIDTH + max(sum(t.width + 2 for t in row) for row in tiles),
-            HEADER + len(tiles) * (TILE_HEIGHT + CAPTION + 4),
-        )
-    block = Image.new("RGB", size, "white")
-    draw = ImageDraw.Draw(block)
-    draw.text((4, 3), title, fill="black")
-    for number, (view, row) in enumerate(zip(plan.views, tiles, strict=True)):
-        label = [view.role] + ([] if view.order is None else [f"order {view.order}"])
-        details = [f"instance {view.instance}"] + ([f"camera {view.camera}"] if plan.record.cameras else [])
-        if single:
-            x, line = cells[number]
-            y = HEADER + line * (TILE_HEIGHT + 2 * CAPTION + 6)
-            block.paste(row[0], (x, y))
-            draw.text((x, y + TILE_HEIGHT + 1), f"{' '.join(label)}  #{view.frame_indices[0]}", fill="navy")
-            draw.text((x, y + TILE_HEIGHT + CAPTION + 1), " ".join(details), fill="navy")
-            continue
-        y = HEADER + number * (TILE_HEIGHT + CAPTION + 4)
-        draw.text((4, y + 4), "  ".join(label + details), fill="navy")
-        x = LABEL_WIDTH
-        for position, tile in zip(_shown(len(view.frame_indices)), row, strict=True):
-            block.paste(tile, (x, y))
-            draw.text((x + 2, y + TILE_HEIGHT + 1), str(view.frame_indices[position]), fill="black")
-            x += tile.width + 2
-    return block
-
-
-def _shown(num_frames: int) -> np.ndarray:
-    """Which frames of a view are drawn: all, or ``MAX_FRAMES_SHOWN`` evenly spread ones."""
-    return np.linspace(0, num_frames - 1, min(num_frames, MAX_FRAMES_SHOWN)).round().astype(int)
-
-
-def _tile(frame: np.ndarray, view: ViewPlan, position: int, plan: SamplePlan) -> Image.Image:
-    """A frame scaled to the tile height, with its box (given in full-size source pixels) drawn on."""
-    height, width = frame.shape[:2]
-    scale = TILE_HEIGHT / height
-    size = (max(1, round(width * scale)), TILE_HEIGHT)
-    tile = Image.fromarray(frame).resize(size, Image.Resampling.NEAREST)
-    if view.boxes is not None:
-        source = plan.record.camera(view.camera).metadata
-        sx, sy = tile.width / source.width, TILE_HEIGHT / source.height
-        x0, y0, x1, y1 = view.boxes[position]
-        ImageDraw.Draw(tile).rectangle((x0 * sx, y0 * sy, x1 * sx, y1 * sy), outline="red")
-    return tile
-
+    return samples

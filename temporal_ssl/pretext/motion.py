@@ -1,7 +1,7 @@
 """Motion energy from frame differences, and where a video moves: shared by the order and tracking families.
 
-Shuffle & Learn samples tuples "from high-motion windows" and Wang & Gupta mine patches where things move
-(METHODS.md §1.1, §1.8, §4.1). Both need a cheap motion measure: the mean absolute grey-level difference
+Shuffle & Learn samples tuples "from high-motion windows" and Wang & Gupta mine patches where things move.
+Both need a cheap motion measure: the mean absolute grey-level difference
 between consecutive frames. Per pixel it locates motion inside a frame (tracking); averaged per frame it is
 the profile the probe stores in ``VideoMetadata.motion`` (frame ``i`` holds the difference to frame ``i - 1``,
 frame 0 holds 0), which :func:`motion_weighted_starts` turns into a window choice (order pretexts).

@@ -13,8 +13,12 @@ import pytest
 from PIL import Image
 
 import temporal_ssl.pretext  # noqa: F401  (registers the pretexts)
+from temporal_ssl.cli.pair_grid import feed
 from temporal_ssl.config import load_yaml
+from temporal_ssl.io import probe_video
+from temporal_ssl.pipeline.decode import decode_views
 from temporal_ssl.registry import PRETEXTS
+from temporal_ssl.types import VideoRecord
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / "configs" / "pretrain"
@@ -81,8 +85,42 @@ def test_visualize_writes_png_and_plan_json(
                 assert view["camera"] in (0, 1) and Path(view["video"]).name == f"cam{view['camera']}.mp4"
             else:
                 assert view["camera"] is None and view["video"] == sample["video"]
+    for sample in samples:  # what the model gets: one view per planned view, same frames, roles and ids
+        assert [v["frames"] for v in sample["model_views"]] == [v["frames"] for v in sample["views"]]
+        assert [(v["role"], v["instance"]) for v in sample["model_views"]] == [
+            (v["role"], v["instance"]) for v in sample["views"]]
+        assert all(v["shape"][0] == len(v["frames"]) for v in sample["model_views"])
     if name == "vcop":
         assert all(isinstance(s["target"], int) and 0 <= s["target"] < 6 for s in samples)
+
+
+def test_visualize_shows_the_views_as_the_model_gets_them(tmp_path: Path, barcode_dir: Path) -> None:
+    """VCOP's joint fusion feeds one view of the shuffled clips joined in time; OPN feeds channel-split
+    frames (the three channels equal), which the second section of the PNG and ``model_views`` show."""
+    data = tmp_path / "videos"
+    data.mkdir()
+    shutil.copy(barcode_dir / "long.mp4", data / "long.mp4")
+    config = tmp_path / "joint.yaml"
+    config.write_text("pretext:\n  name: vcop\n  options: {num_frames_per_clip: 4, clip_gap_frames: 2, "
+                      "fusion: joint}\n")
+    plans = tmp_path / "joint.json"
+    args = ["--data", str(data), "--num-samples", "2", "--seed", "2", "--workers", "1"]
+    assert load_visualize().main(["--config", str(config), "--out", str(tmp_path / "joint.png"),
+                                  "--json", str(plans), *args]) == 0
+    for sample in json.loads(plans.read_text()):
+        (joined,) = sample["model_views"]
+        assert joined["role"] == "shuffled_clips" and joined["shape"][0] == 12
+        assert joined["frames"] == [f for v in sample["views"] for f in v["frames"]]
+
+    opn = PRETEXTS.build("opn", {"frame_stride": 3, "motion_min_percentile": 0.0})
+    record = VideoRecord(index=0, metadata=probe_video(data / "long.mp4"))
+    rng = np.random.default_rng(0)
+    plan = opn.plan(record, rng)
+    fed = feed(opn, plan, decode_views(plan, size=None), rng)
+    assert [v.frames for v in fed.views] == [v.frame_indices for v in plan.views]
+    for view in fed.views:
+        assert np.array_equal(view.pixels[..., 0], view.pixels[..., 1])  # channel splitting
+        assert view.pixels.shape[1] < fed.decoded[0].shape[1]  # jitter crops every frame
 
 
 def test_visualize_reports_a_bad_config_without_a_traceback(

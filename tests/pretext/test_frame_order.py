@@ -50,18 +50,39 @@ def test_shuffle_and_learn_labels_follow_the_order_rule(make_record) -> None:
         ordered = first < middle < last or first > middle > last
         assert plan.target == int(ordered)
         assert [v.order for v in plan.views] == list(np.argsort(np.argsort([first, middle, last])))
+        assert 2 <= abs(last - first) <= 20  # the outer frames are b and d in both classes
         if plan.target == 1:
-            assert 2 <= abs(last - first) <= 20
             reversed_positives += first > last
         else:
-            # negatives (b, a, d) / (b, e, d): the odd frame is outside [b, d] and at least tau_min from it
+            # negatives (b, a, d) / (b, e, d), either way round: the odd frame is outside [b, d] and at least
+            # tau_min from it
             low, high = min(first, last), max(first, last)
-            assert first < last and (middle < low or middle > high)
+            assert middle < low or middle > high
             assert min(abs(middle - low), abs(middle - high)) >= 5
         targets.append(plan.target)
     share = np.mean(targets)
     assert 0.22 < share < 0.28  # 25 % positives
     assert 0.4 < reversed_positives / sum(targets) < 0.6  # the reverse counts as ordered, half of the time
+
+
+@pytest.mark.parametrize("positive_fraction", [0.25, 0.5])
+def test_shuffle_and_learn_label_is_independent_of_the_outer_frames_order(make_record,
+                                                                           positive_fraction: float) -> None:
+    """Which outer frame comes first must not predict the label: a 2x2 table of (label, first > last) over
+    many plans has the positive share equal in both columns (the old sampler never reversed a negative)."""
+    pretext = ShuffleAndLearn(max_positive_gap=16, min_negative_gap=4, motion_min_percentile=0.0,
+                              positive_fraction=positive_fraction)
+    record = make_record(64)
+    rng = np.random.default_rng(3)
+    table = np.zeros((2, 2), dtype=int)  # [target, first > last]
+    for _ in range(4000):
+        plan = pretext.plan(record, rng)
+        first, _, last = shown_frames(plan)
+        table[plan.target, int(first > last)] += 1
+    assert table.min() > 0.2 * 4000 * min(positive_fraction, 1 - positive_fraction)
+    positive_share = table[1] / table.sum(axis=0)  # P(positive | first < last), P(positive | first > last)
+    assert abs(positive_share[0] - positive_share[1]) < 0.04
+    assert abs(table[:, 1].sum() / table.sum() - 0.5) < 0.03  # each direction half of the time
 
 
 def test_shuffle_and_learn_windows_follow_motion(make_record) -> None:
@@ -124,6 +145,21 @@ def test_opn_target_is_the_reversal_class_of_the_shown_order(make_record) -> Non
         assert plan.target == permutation_to_reversal_class(perm)
         seen_orders.add(perm)
     assert len(seen_orders) == 24  # every order, i.e. both members of each of the 12 classes
+
+
+def test_opn_classes_are_balanced_and_never_tell_which_end_came_first(make_record) -> None:
+    """Each of the 12 classes is drawn equally often, and within a class the tuple is shown forwards or
+    backwards half of the time: the order of the outer frames alone says nothing about the class."""
+    pretext = OrderPrediction(frame_stride=2, motion_min_percentile=0.0)
+    record = make_record(40)
+    rng = np.random.default_rng(11)
+    counts = np.zeros((12, 2))  # [class, first shown frame later than the last]
+    for _ in range(6000):
+        plan = pretext.plan(record, rng)
+        frames = shown_frames(plan)
+        counts[plan.target, int(frames[0] > frames[-1])] += 1
+    assert np.all(np.abs(counts.sum(axis=1) / 6000 - 1 / 12) < 0.015)
+    assert np.all(np.abs(counts[:, 1] / counts.sum(axis=1) - 0.5) < 0.08)
 
 
 def test_opn_channel_split_copies_one_channel_per_frame() -> None:
@@ -230,6 +266,18 @@ def test_arrow_of_time_reverses_the_index_order(make_record) -> None:
         assert np.all(steps == (-2 if plan.target == 1 else 2))
         targets.append(plan.target)
     assert 0.4 < np.mean(targets) < 0.6
+
+
+def test_arrow_of_time_shows_the_same_frames_in_both_directions(make_record) -> None:
+    """Where the clip lies must not depend on the label: forward and reversed clips start alike."""
+    pretext = ArrowOfTime(num_frames_per_clip=8, frame_stride=1)
+    rng = np.random.default_rng(12)
+    firsts: dict[int, list[int]] = {0: [], 1: []}
+    for _ in range(3000):
+        plan = pretext.plan(make_record(60), rng)
+        firsts[int(plan.target)].append(min(plan.views[0].frame_indices))
+    assert abs(np.mean(firsts[0]) - np.mean(firsts[1])) < 1.5  # starts uniform over 0..52 in both classes
+    assert set(firsts[0]) == set(firsts[1]) == set(range(53))
 
 
 def pace_reference(start_1based: int, stride: int, clip_len: int, num_frames: int) -> list[int]:

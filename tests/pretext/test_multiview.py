@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from temporal_ssl.config import load_yaml
 from temporal_ssl.errors import ConfigError, DatasetError
 from temporal_ssl.pretext.multiview.multiview_tcn import MultiViewTCN
 from temporal_ssl.pretext.multiview.temporal_views import CVRL, RhoClips, cvrl_starts, decreasing_interval
@@ -13,6 +16,7 @@ from tests.pretext.memory_records import camera_record
 # --- multi-view TCN
 # --------------------------------------------------------------------------------------------
 
+REPO = Path(__file__).resolve().parents[2]
 CAMERAS = [(100, 25.0, 0.0), (130, 30.0, 0.37), (90, 20.0, -0.25)]  # (frames, fps, offset_seconds)
 
 
@@ -48,6 +52,22 @@ def test_multiview_tcn_without_offsets_uses_equal_frames() -> None:
     plan = MultiViewTCN(num_timesteps=5).plan(record, np.random.default_rng(1))
     for anchor, positive in zip(plan.views[::2], plan.views[1::2], strict=True):
         assert anchor.frame_indices == positive.frame_indices
+
+
+def test_multiview_tcn_sample_is_one_sequence_seen_by_every_camera() -> None:
+    """The shipped config's sample is one scene with every camera at every timestep (TCN's batch), so each
+    anchor's in-sample negatives are other instants of the same cameras."""
+    config = load_yaml(REPO / "configs" / "pretrain" / "multiview_tcn.yaml")
+    options = config["pretext"]["options"]
+    assert options["views_per_timestep"] == config["data"]["synthetic"]["num_cameras"]
+    record = camera_record(CAMERAS)
+    pretext = MultiViewTCN(window_seconds=2.0, num_timesteps=6, views_per_timestep=3)
+    plan = pretext.plan(record, np.random.default_rng(2))
+    for timestep in range(6):
+        views = plan.views[3 * timestep: 3 * timestep + 3]
+        assert sorted(v.camera for v in views) == [0, 1, 2]
+        assert [v.role for v in views] == ["anchor", "positive", "positive"]
+        assert {v.instance for v in views} == {timestep}
 
 
 def test_multiview_tcn_single_camera_error_points_to_alternatives(make_record) -> None:
@@ -118,6 +138,17 @@ def test_rho_clips_without_bounds_are_independent_and_overlap_sometimes() -> Non
     assert 0 < overlaps < 500
     with pytest.raises(ConfigError, match="min_clip_gap_frames"):
         RhoClips(min_clip_gap_frames=10, max_clip_gap_frames=5)
+
+
+def test_rho_clips_starts_are_independent_uniform_draws() -> None:
+    """ρ's default: every clip starts uniformly anywhere a whole clip fits, independently of the others."""
+    pretext = RhoClips(num_clips=2, num_frames_per_clip=8, frame_stride=2)
+    record = camera_record([(60, 25.0, 0.0)])  # a clip spans 15 frames: starts 0..45
+    rng = np.random.default_rng(6)
+    starts = np.array([[v.frame_indices[0] for v in pretext.plan(record, rng).views] for _ in range(4000)])
+    assert set(starts.ravel()) == set(range(46))
+    assert np.all(np.abs(starts.mean(axis=0) - 22.5) < 1.0)
+    assert abs(np.corrcoef(starts[:, 0], starts[:, 1])[0, 1]) < 0.05
 
 
 def test_rho_clips_with_impossible_bounds_keep_the_least_violating_draw() -> None:

@@ -1,21 +1,27 @@
 """Adjacent-frame similarity: time-contrastive sampling and temporal coherence (slowness).
 
-**Single-view TCN** (Sermanet et al., ICRA 2018; METHODS.md §2.3): an anchor at time ``t``, a positive within
-``pos_radius`` of it and negatives farther than ``neg_radius`` from it, in the same video; frames between the
-two radii are neither. Released defaults: ``pos_radius = 6`` and ``neg_radius = 12`` frames, triplet loss on
-squared Euclidean distances with semi-hard in-batch mining and margin 0.2. The reference code asserts
-``neg_radius > pos_radius``; here that is a ``ConfigError``. Radii are in frames or in seconds
-(``radius_unit``), measured on the probe's timestamps, so variable-frame-rate video is handled exactly. The
-TCN batch is one contiguous run of frames in which every frame is an anchor; here a sample holds an anchor,
-one positive and ``num_negatives`` same-video negatives, and views of the other samples in the batch are
-negatives too (their instance ids differ), which gives the in-batch miner the same kind of pool.
+**Single-view TCN** (Sermanet et al., ICRA 2018): a frame's positives lie within ``pos_radius`` of it, its
+negatives farther than ``neg_radius`` in the same sequence; frames between the two radii are neither. Released
+defaults: ``pos_radius = 6`` and ``neg_radius = 12`` frames, triplet loss on squared Euclidean distances with
+semi-hard in-batch mining and margin 0.2; ``neg_radius > pos_radius`` is required (a ``ConfigError`` here).
+TCN's batch is one contiguous run of frames of *one* sequence, so every negative is a temporal neighbour that
+shares the anchor's background and differs only in the state of the scene.
 
-**Temporal coherence** (Mobahi, Collobert, Weston, ICML 2009; §2.1; ``temporal_coherence``): consecutive
-frames are pulled together, other pairs pushed beyond a margin — the same plan with ``pos_radius = 1`` and the
-``coherence`` loss.
+Here one sample is that batch: ``num_pairs`` anchor/positive pairs inside one window of one video, placed so
+that every frame of one pair lies farther than ``neg_radius`` from every frame of the other pairs. Each pair
+is an instance, so the other pairs are exactly the anchor's TCN negatives, and no frame inside ``neg_radius``
+is ever called a negative. With ``loader.batch_size: 1`` a step sees one sequence, as TCN does; a larger batch
+adds the other videos' frames as negatives (cross-video negatives, which a semi-hard miner will prefer once it
+can tell videos apart by their background). The shipped config batches 32 sequences: an encoder with
+BatchNorm normalises over the batch, and over a single video it collapsed (TCN's Inception kept its ImageNet
+BatchNorm frozen). Radii and the window are in frames or in seconds
+(``radius_unit``), measured on the probe's timestamps, so variable-frame-rate video is handled exactly.
 
-Instance ids: anchor and positive share 0; each negative has its own id (1, 2, …), so negatives are also
-negatives of each other.
+**Temporal coherence** (Mobahi, Collobert, Weston, ICML 2009; ``temporal_coherence``): consecutive frames are
+pulled together, other pairs pushed beyond a margin — the same plan with ``pos_radius = 1`` and the
+``coherence`` loss; its negatives are any other frames, so its config batches several videos.
+
+Views: ``anchor``, ``positive`` for pair 0, then pair 1, …; instance id = the pair's number.
 """
 
 from __future__ import annotations
@@ -57,7 +63,7 @@ def tcn_triplet_loss() -> ComponentSpec:
 
 
 class _TimeContrastiveSampler:
-    """The anchor / positive / negatives plan shared by ``time_contrastive`` and ``temporal_coherence``."""
+    """The pairs-in-one-window plan shared by ``time_contrastive`` and ``temporal_coherence``."""
 
     name = "time_contrastive"
 
@@ -67,7 +73,8 @@ class _TimeContrastiveSampler:
         pos_radius: float,
         neg_radius: float,
         radius_unit: RadiusUnit,
-        num_negatives: int,
+        num_pairs: int,
+        window: float | None,
         num_frames_per_clip: int,
         frame_stride: int,
         short_video: ShortVideoPolicy,
@@ -82,25 +89,29 @@ class _TimeContrastiveSampler:
                 f"must be greater than pos_radius = {pos_radius}: a frame cannot be both a positive "
                 "and a negative of one anchor (TCN uses neg_radius = 2 x pos_radius)",
             )
-        check_int("num_negatives", num_negatives, minimum=1)
+        check_int("num_pairs", num_pairs, minimum=2)
+        if window is not None:
+            check_number("window", window, minimum=0.0, exclusive_minimum=True)
         check_int("num_frames_per_clip", num_frames_per_clip, minimum=1)
         check_int("frame_stride", frame_stride, minimum=1)
         check_short_video(short_video)
         self.pos_radius = float(pos_radius)
         self.neg_radius = float(neg_radius)
         self.radius_unit: RadiusUnit = radius_unit
-        self.num_negatives = num_negatives
+        self.num_pairs = num_pairs
+        self.window = None if window is None else float(window)
         self.num_frames_per_clip = num_frames_per_clip
         self.frame_stride = frame_stride
         self.short_video: ShortVideoPolicy = short_video
 
     @property
     def min_num_frames(self) -> int:
-        """Frames for an anchor and a negative beyond ``neg_radius`` (in frame units; seconds need fps)."""
+        """Frames for ``num_pairs`` pairs of neighbours, ``neg_radius`` apart (in frame units; seconds need
+        the timestamps, so only one clip is required up front)."""
         span = clip_span(self.num_frames_per_clip, self.frame_stride)
         if self.radius_unit == "seconds":
             return span + 1
-        return span + int(np.floor(self.neg_radius)) + 1
+        return span - 1 + 2 * self.num_pairs + (self.num_pairs - 1) * int(np.floor(self.neg_radius))
 
     def positions(self, record: VideoRecord) -> np.ndarray:
         """float64 ``[P]``: where each possible view start lies, in the radius unit (frames or seconds).
@@ -118,58 +129,63 @@ class _TimeContrastiveSampler:
             return np.arange(count, dtype=np.float64)
         return frame_times_seconds(record.metadata)[:count]
 
-    def sample_starts(self, record: VideoRecord, rng: np.random.Generator) -> tuple[int, int, list[int]]:
-        """Start frames of the anchor, the positive and the negatives.
+    def sample_pairs(self, record: VideoRecord, rng: np.random.Generator) -> list[tuple[int, int]]:
+        """``num_pairs`` (anchor, positive) start frames inside one window, pairs ``neg_radius`` apart.
 
-        The anchor is uniform over the starts that have at least one positive and one negative; a first guess
-        is tried alone (the common case in a long video) before every start is counted.
+        Pairs are placed left to right; each first member is uniform among the starts from which the rest
+        can still be packed (see :func:`pack_reach`), its partner uniform among the starts within
+        ``pos_radius`` after it that keep the rest packable; anchor and positive are then swapped at random.
         """
-        pos = self.positions(record)
+        times = self.positions(record)
+        offset = 0
+        if self.window is not None and times[-1] - times[0] > self.window:
+            last = int(np.searchsorted(times, times[-1] - self.window, side="right"))
+            offset = int(rng.integers(0, last))
+            times = times[offset: int(np.searchsorted(times, times[offset] + self.window + 1e-9, "right"))]
+        count = len(times)
         eps = 1e-9  # a distance equal to a radius counts as inside it
-
-        def bounds(at: np.ndarray | float) -> tuple[np.ndarray, ...]:
-            near_lo = np.searchsorted(pos, at - self.pos_radius - eps, side="left")
-            near_hi = np.searchsorted(pos, at + self.pos_radius + eps, side="right")
-            far_lo = np.searchsorted(pos, at - self.neg_radius - eps, side="left")  # negatives: [0, far_lo)
-            far_hi = np.searchsorted(pos, at + self.neg_radius + eps, side="right")  # and [far_hi, P)
-            return near_lo, near_hi, far_lo, far_hi
-
-        anchor = int(rng.integers(0, len(pos)))
-        near_lo, near_hi, far_lo, far_hi = (int(v) for v in bounds(pos[anchor]))
-        if near_hi - near_lo < 2 or far_lo + len(pos) - far_hi < 1:
-            lows, highs, lefts, rights = bounds(pos)
-            valid = np.flatnonzero((highs - lows >= 2) & (lefts + len(pos) - rights >= 1))
-            if valid.size == 0:
+        index = np.arange(count)
+        near_end = np.searchsorted(times, times + self.pos_radius + eps, side="right")  # partners < this
+        beyond = np.searchsorted(times, times + self.neg_radius + eps, side="right")  # next pair from here on
+        reach = pack_reach(near_end, beyond, self.num_pairs)
+        pairs: list[tuple[int, int]] = []
+        low = 0
+        for remaining in range(self.num_pairs, 0, -1):
+            rest = reach[remaining - 1]  # rest[j]: end of the tightest packing of the others from start j
+            # First members from which this pair and the rest fit: the tightest partner is i + 1.
+            partner_ok = (near_end > index + 1) & (index + 1 < count)
+            fits = partner_ok & (rest[np.minimum(beyond[np.minimum(index + 1, count - 1)], count)] <= count)
+            firsts = np.flatnonzero(fits[low:]) + low
+            if firsts.size == 0:
                 raise ShortVideoError(
                     record.num_frames,
                     self.min_num_frames,
-                    f"an anchor with a positive within {self.pos_radius:g} and a negative beyond "
-                    f"{self.neg_radius:g} {self.radius_unit}",
+                    f"an anchor with a positive within {self.pos_radius:g} {self.radius_unit}, in each of "
+                    f"{self.num_pairs} pairs more than {self.neg_radius:g} {self.radius_unit} apart",
                 )
-            anchor = int(valid[rng.integers(0, valid.size)])
-            near_lo, near_hi, far_lo, far_hi = (int(v[anchor]) for v in (lows, highs, lefts, rights))
-        positive = int(rng.integers(near_lo, near_hi - 1))
-        positive += positive >= anchor  # skip the anchor itself
-        num_far = far_lo + len(pos) - far_hi
-        picks = rng.choice(num_far, size=self.num_negatives, replace=num_far < self.num_negatives)
-        negatives = [int(p) if p < far_lo else int(far_hi + p - far_lo) for p in picks]
-        return anchor, positive, negatives
+            first = int(firsts[rng.integers(0, firsts.size)])
+            partners = np.arange(first + 1, near_end[first])
+            partners = partners[rest[np.minimum(beyond[partners], count)] <= count]
+            second = int(partners[rng.integers(0, partners.size)])
+            pair = (first, second) if rng.random() < 0.5 else (second, first)
+            pairs.append((pair[0] + offset, pair[1] + offset))
+            low = int(beyond[second])
+        return pairs
 
     def plan(self, record: VideoRecord, rng: np.random.Generator) -> SamplePlan:
-        """Anchor, positive and negatives of one video (single frames or short clips)."""
-        anchor, positive, negatives = self.sample_starts(record, rng)
+        """``num_pairs`` anchor / positive views of one video (single frames or short clips)."""
+        pairs = self.sample_pairs(record, rng)
+        starts = [start for pair in pairs for start in pair]
         clips = clip_frames(
             record,
-            [anchor, positive, *negatives],
+            starts,
             num_frames_per_clip=self.num_frames_per_clip,
             frame_stride=self.frame_stride,
             short_video=self.short_video,
         )
-        roles = ["anchor", "positive"] + ["negative"] * len(negatives)
-        instances = [0, 0, *range(1, len(negatives) + 1)]
         views = tuple(
-            ViewPlan(role, frames, instance=instance)
-            for role, frames, instance in zip(roles, clips, instances, strict=True)
+            ViewPlan("anchor" if i % 2 == 0 else "positive", frames, instance=i // 2)
+            for i, frames in enumerate(clips)
         )
         return SamplePlan(record, views)
 
@@ -180,16 +196,42 @@ class _TimeContrastiveSampler:
         return example_from_plan(plan, stack_views(views, plan))
 
 
+def pack_reach(near_end: np.ndarray, beyond: np.ndarray, num_pairs: int) -> list[np.ndarray]:
+    """``reach[m][j]``: the first free start after packing ``m`` pairs as tightly as possible from start ``j``
+    on (``> count`` when they do not fit), for ``m = 0 … num_pairs``.
+
+    One pair starting at ``i`` at its tightest is ``(i, i + 1)`` (valid when ``i + 1 < near_end[i]``) and
+    frees
+    the starts from ``beyond[i + 1]`` on; packing greedily from the left is optimal for such intervals, so
+    ``reach[m]`` decides whether the remaining pairs still fit after a choice.
+    """
+    count = len(near_end)
+    never = count + 1
+    index = np.arange(count)
+    one = np.full(count + 2, never, dtype=np.int64)  # one pair starting exactly at i (or ``never``)
+    valid = (index + 1 < count) & (near_end > index + 1)
+    one[:count][valid] = beyond[np.minimum(index + 1, count - 1)][valid]
+    first_fit = np.minimum.accumulate(one[::-1])[::-1]  # one pair starting at i or later
+    reach = [np.arange(count + 2, dtype=np.int64)]
+    reach[0][count + 1] = never
+    for _ in range(num_pairs):
+        previous = reach[-1]
+        reach.append(np.where(previous <= count, first_fit[np.minimum(previous, count + 1)], never))
+    return reach
+
+
 @PRETEXTS.register("time_contrastive")
 class TimeContrastive(_TimeContrastiveSampler):
-    """Single-view TCN sampling: anchor, positive within ``pos_radius``, negatives beyond ``neg_radius``.
+    """Single-view TCN sampling: pairs within ``pos_radius`` in one window, pairs ``neg_radius`` apart.
 
     Args:
         pos_radius: positives lie within this distance of the anchor (TCN: 6 frames ≈ 0.2 s at 29 fps).
         neg_radius: negatives lie farther than this (TCN: 12 frames); must exceed ``pos_radius``.
-        radius_unit: ``frames`` or ``seconds`` (frame timestamps from the probe, or ``index / fps``).
-        num_negatives: same-video negatives per sample (TCN has no fixed count: every far frame of its
-            36-frame batch run is a negative; 2 per sample plus the batch's other videos is our default).
+        radius_unit: ``frames`` or ``seconds`` (frame timestamps from the probe, or ``index / fps``);
+            ``window`` is in the same unit.
+        num_pairs: anchor / positive pairs per sample; each pair's frames are the other pairs' negatives.
+        window: the pairs come from one random window of this length (TCN: its 36-frame batch run);
+            ``None`` = the whole video.
         num_frames_per_clip: 1 = single frames as in TCN; more = short clips starting at the sampled times
             (for 3D encoders).
         frame_stride: frame step inside a clip.
@@ -204,7 +246,8 @@ class TimeContrastive(_TimeContrastiveSampler):
         pos_radius: float = 6,
         neg_radius: float = 12,
         radius_unit: RadiusUnit = "frames",
-        num_negatives: int = 2,
+        num_pairs: int = 3,
+        window: float | None = None,
         num_frames_per_clip: int = 1,
         frame_stride: int = 1,
         short_video: ShortVideoPolicy = "skip",
@@ -213,7 +256,8 @@ class TimeContrastive(_TimeContrastiveSampler):
             pos_radius=pos_radius,
             neg_radius=neg_radius,
             radius_unit=radius_unit,
-            num_negatives=num_negatives,
+            num_pairs=num_pairs,
+            window=window,
             num_frames_per_clip=num_frames_per_clip,
             frame_stride=frame_stride,
             short_video=short_video,
@@ -242,8 +286,9 @@ class TemporalCoherence(_TimeContrastiveSampler):
     ``coherence`` loss (L1 pull on neighbours, hinge push on the rest).
 
     Args:
-        pos_radius, neg_radius, radius_unit, num_negatives, num_frames_per_clip, frame_stride, short_video: as
-            for ``time_contrastive`` (defaults: neighbours within 1 frame, negatives beyond 2).
+        pos_radius, neg_radius, radius_unit, num_pairs, window, num_frames_per_clip, frame_stride,
+            short_video: as for ``time_contrastive`` (defaults: neighbours within 1 frame, other pairs
+            beyond 2).
     """
 
     name = "temporal_coherence"
@@ -254,7 +299,8 @@ class TemporalCoherence(_TimeContrastiveSampler):
         pos_radius: float = 1,
         neg_radius: float = 2,
         radius_unit: RadiusUnit = "frames",
-        num_negatives: int = 1,
+        num_pairs: int = 2,
+        window: float | None = None,
         num_frames_per_clip: int = 1,
         frame_stride: int = 1,
         short_video: ShortVideoPolicy = "skip",
@@ -263,7 +309,8 @@ class TemporalCoherence(_TimeContrastiveSampler):
             pos_radius=pos_radius,
             neg_radius=neg_radius,
             radius_unit=radius_unit,
-            num_negatives=num_negatives,
+            num_pairs=num_pairs,
+            window=window,
             num_frames_per_clip=num_frames_per_clip,
             frame_stride=frame_stride,
             short_video=short_video,
@@ -276,5 +323,5 @@ class TemporalCoherence(_TimeContrastiveSampler):
 
     @property
     def loss(self) -> ComponentSpec:
-        """L1 pull on neighbours, hinge push to ``δ`` (``model.loss_options.margin``; 1.0, unverified)."""
+        """L1 pull on neighbours, hinge push to ``δ`` (``model.loss_options.margin``; 1.0, not confirmed)."""
         return ComponentSpec("coherence", {"margin": 1.0})

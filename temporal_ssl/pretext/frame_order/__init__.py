@@ -1,1 +1,1 @@
-"""Frame and clip order: Shuffle & Learn, OPN, VCOP, arrow of time, playback speed (METHODS.md §1)."""
+"""Frame and clip order: Shuffle & Learn, OPN, VCOP, arrow of time, playback speed."""

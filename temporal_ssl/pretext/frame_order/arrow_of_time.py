@@ -1,10 +1,11 @@
 """Arrow of time: is this clip playing forwards or backwards? (Wei, Lim, Zisserman, Freeman, CVPR 2018).
 
-Sampling rule (METHODS.md §1.5): one clip, shown either in its recorded order or reversed, target 1 when
+Sampling rule: one clip, shown either in its recorded order or reversed, target 1 when
 reversed. The reversal is done on the *frame indices* of the plan, so decoding is the same sorted pass either
 way and no codec artefact of the decoding order can leak into the example. The paper feeds optical flow and
 removes cues that give the direction away (black borders, camera motion, fades); here the input is RGB, and
-the synthetic corpus is built so that only object motion carries the arrow (SYNTHETIC.md lessons 1 and 3).
+the synthetic corpus is built so that only object motion carries the arrow: its objects accelerate, its
+distractors slow down, and its frames carry no codec or brightness drift that would show the direction.
 """
 
 from __future__ import annotations

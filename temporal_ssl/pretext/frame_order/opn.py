@@ -1,16 +1,16 @@
 """OPN, the Order Prediction Network: which order were these frames shuffled into? (Lee et al., ICCV 2017).
 
-Sampling rules (METHODS.md §1.3): ``n = 4`` frames from a high-motion window are shuffled; the 24 orders are
+Sampling rules: ``n = 4`` frames from a high-motion window are shuffled; the 24 orders are
 merged with their reverses into 12 classes, because most actions look plausible backwards too. Two pixel
 operations remove low-level shortcuts and run in :meth:`OrderPrediction.make_example`: *channel splitting*
 (one random colour channel replicated to all three, so chromatic aberration cannot reveal position) and
 *spatial jittering* (each frame cropped at its own small random offset, so pixel-aligned matching between
 frames does not solve the task).
 
-Adaptations, all documented as options: the paper crops 80×80 motion patches [unverified]; here whole frames
-are used and the pipeline's crop follows. The frames are spaced by ``frame_stride`` as in the OPN
+Adaptations, all documented as options: the paper crops 80×80 motion patches (not confirmed); here whole
+frames are used and the pipeline's crop follows. The frames are spaced by ``frame_stride`` as in the OPN
 re-implementation of VCOP's code (``UCF101FOPDataset``: fixed interval between the selected frames); the
-paper's spacing and whether jitter and channel choice are per frame are [unverified] — per frame is the
+paper's spacing and whether jitter and channel choice are per frame are not confirmed; per frame is the
 default for both.
 """
 

@@ -1,9 +1,9 @@
 """Order classes: permutation <-> label maps for the order pretexts.
 
 VCOP labels a shuffled tuple by the position of its order in Python's lexicographic
-``itertools.permutations(range(n))`` list (0 = identity) [METHODS.md §1.4]. OPN merges each order with its
+``itertools.permutations(range(n))`` list (0 = identity). OPN merges each order with its
 reverse, since "forward" and "backward" are equally plausible for most actions, giving ``n! / 2`` classes
-[METHODS.md §1.3]; the class representative is the member whose first element is smaller than its last.
+; the class representative is the member whose first element is smaller than its last.
 
 A permutation ``perm`` is read as "view ``i`` shows the item whose original position is ``perm[i]``".
 """

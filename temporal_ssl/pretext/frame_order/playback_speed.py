@@ -1,11 +1,11 @@
 """Playback speed: at which pace was this clip sampled? (Pace Prediction, Wang, Jiao, Liu, ECCV 2020).
 
-Sampling rules of the released code (METHODS.md §1.7, ``laura-wang/video-pace`` ``datasets/ucf101.py``): a
+Sampling rules of the released code (``laura-wang/video-pace`` ``datasets/ucf101.py``): a
 stride ``s`` is drawn uniformly from ``{1, …, max_sr}`` (``max_sr = 4``) and the label is ``s − 1``; the start
 frame is uniform over the whole video; when the next frame would run past the end the clip continues from the
 first frame (``placement = "pace_wrap"``). ``placement = "inside"`` instead keeps every clip inside the video
 (start uniform in ``[0, L − span(s)]``; a video too short for stride ``s`` follows ``short_video``).
-``frame_strides`` generalises the classes: ``[1, 2]`` is SpeedNet's normal vs. sped-up task (§1.6).
+``frame_strides`` generalises the classes: ``[1, 2]`` is SpeedNet's normal vs. sped-up task.
 
 Pace jitters colour per frame; here the pipeline's augmentation draws once per clip (one group).
 """

@@ -1,11 +1,14 @@
 """Shuffle and Learn: is a tuple of three frames in temporal order? (Misra, Zitnick, Hebert, ECCV 2016).
 
-Sampling rules (METHODS.md §1.1): five frames ``a < b < c < d < e`` are drawn from one high-motion window. The
-positive tuple is ``(b, c, d)`` or its reverse ``(d, c, b)`` — an order and its reverse both count as "in
-order" — and the negatives are ``(b, a, d)`` and ``(b, e, d)``, whose middle frame lies outside ``[b, d]``.
+Sampling rules: five frames ``a < b < c < d < e`` are drawn from one high-motion window. The positive tuple is
+``(b, c, d)`` or its reverse ``(d, c, b)`` — an order and its reverse both count as "in order" — and the
+negatives are ``(b, a, d)`` and ``(b, e, d)``, whose middle frame lies outside ``[b, d]``. Negatives are shown
+reversed half of the time too (``(d, a, b)``, ``(d, e, b)``): otherwise a tuple whose first frame is later
+than its last would always be a positive, and the direction of time alone would give the label away.
 ``τ_max = |b − d|`` bounds how far apart the positive's outer frames are (``max_positive_gap``) and
 ``τ_min = min(|a − b|, |d − e|)`` how close a negative's odd frame may come to them (``min_negative_gap``);
-the paper reports τ_max = 60 and τ_min = 15 frames [unverified] and 25 % positives as best.
+the paper's values are reported as τ_max = 60 and τ_min = 15 frames (not confirmed from its text), and 25 %
+positives worked best in its ablation.
 
 The near-duplicate guard of re-implementations (reject a tuple whose frames are nearly identical, or a
 shuffled tuple is indistinguishable from an ordered one) needs pixels, which a plan does not have. It runs on
@@ -46,8 +49,8 @@ class ShuffleAndLearn:
     frames, the very signal the task is about, while independent crops would add fake motion.
 
     Args:
-        max_positive_gap: ``τ_max``, the largest ``d − b`` in frames (paper 60 [unverified]).
-        min_negative_gap: ``τ_min``, the smallest ``b − a`` and ``e − d`` in frames (paper 15 [unverified]).
+        max_positive_gap: ``τ_max``, the largest ``d − b`` in frames (reported: 60).
+        min_negative_gap: ``τ_min``, the smallest ``b − a`` and ``e − d`` in frames (reported: 15).
         positive_fraction: share of in-order tuples (paper's best: 0.25).
         window_frames: length of the window the five frames come from; ``None`` = ``max_positive_gap +
             2 · min_negative_gap + 1``, the shortest window in which every allowed gap fits. A shorter video
@@ -143,7 +146,7 @@ class ShuffleAndLearn:
         return a, b, c, d, e
 
     def plan(self, record: VideoRecord, rng: np.random.Generator) -> SamplePlan:
-        """Three frames shown in order (target 1, reversed half of the time) or shuffled (target 0)."""
+        """Three frames in order (target 1) or shuffled (target 0), either shown reversed half of the time."""
         if record.num_frames < self.min_num_frames:
             raise ShortVideoError(record.num_frames, self.min_num_frames, "a Shuffle & Learn tuple")
         a, b, c, d, e = self.sample_frames(record, rng)
@@ -152,6 +155,8 @@ class ShuffleAndLearn:
             target = 1
         else:
             shown = (b, a, d) if rng.random() < 0.5 else (b, e, d)
+            if rng.random() < 0.5:  # else every tuple whose first frame is the later one is a positive
+                shown = shown[::-1]
             target = 0
         ranks = np.argsort(np.argsort(shown))
         views = tuple(

@@ -1,6 +1,6 @@
 """VCOP, Video Clip Order Prediction: which permutation shuffled these clips? (Xu et al., CVPR 2019).
 
-Sampling rules, as in the released code (METHODS.md §1.4): ``n`` clips (``tl`` = 3) of ``num_frames_per_clip``
+Sampling rules, as in the released code: ``n`` clips (``tl`` = 3) of ``num_frames_per_clip``
 frames (``cl`` = 16) with ``clip_gap_frames`` frames (``it`` = 8) between consecutive clips, so a tuple spans
 ``cl·n + it·(n−1)`` frames (64) at stride 1; the tuple start is uniform in ``[0, L − span]``; clip ``k``
 starts at ``start + k·(span_clip + it)``; the clips are shuffled uniformly and the target is the index of the
@@ -9,8 +9,9 @@ a tuple, hence ``short_video = "skip"`` by default.
 
 Fusion: ``pairwise`` is the paper's network (each clip encoded alone, the order head fuses every clip pair);
 ``joint`` concatenates the shuffled clips in time into one view of ``n · cl`` frames encoded in one pass with
-a linear head over the ``n!`` classes — the "clip shuffle" variant that was the prototype's best order pretext
-(SYNTHETIC.md). The plan has ``n`` clip views either way (so visualisation and JSON show the clips);
+a linear head over the ``n!`` classes — the "clip shuffle" variant that was the best order pretext on the
+synthetic corpus in a prototype. The plan has ``n`` clip views either way (so visualisation and JSON show the
+clips);
 :meth:`ClipOrderPrediction.make_example` does the concatenation.
 """
 

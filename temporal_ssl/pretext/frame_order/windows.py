@@ -1,6 +1,7 @@
 """Where an order pretext's frames come from: a window chosen where the video moves.
 
-Shuffle & Learn and OPN draw their tuples "from high-motion windows" (METHODS.md §1.1, §1.3): a tuple of a
+Shuffle & Learn and OPN draw their tuples "from high-motion windows" (optical-flow magnitude in the papers): a
+tuple of a
 static shot is unorderable. The probe stores a per-frame motion profile in ``VideoMetadata.motion``;
 :func:`temporal_ssl.pretext.motion.motion_weighted_starts` turns it into a window choice. Without a profile
 (``motion`` is ``None``) the window is uniform. A video shorter than the window follows ``short_video``.

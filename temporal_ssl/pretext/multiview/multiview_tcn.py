@@ -1,6 +1,6 @@
 """Multi-view TCN: the same instant seen by another camera is the positive (Sermanet et al., ICRA 2018).
 
-Sampling rules of the released code (METHODS.md §3.1, ``research/tcn`` ``get_tcn_anchor_pos_indices``): pick a
+Sampling rules of the released code (``research/tcn`` ``get_tcn_anchor_pos_indices``): pick a
 window of the sequence (580 frames ≈ 20 s at 29 fps; the whole sequence if shorter), draw timesteps inside it
 without replacement, and for each timestep two *different* cameras at random: the first camera's frame is the
 anchor, the second's frame at the same instant the positive. Every other pair of the batch is a negative, so

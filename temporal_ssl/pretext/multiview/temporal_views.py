@@ -1,6 +1,6 @@
 """Temporal views of one video as positives: CVRL's two clips and ρ-clips (single-camera multi-view).
 
-**CVRL** (Qian et al., CVPR 2021; METHODS.md §3.3.1, official
+**CVRL** (Qian et al., CVPR 2021; official
 ``video_ssl_preprocess_ops.sample_ssl_sequence``): two clips of 16 frames at stride 2. With
 ``max_offset = L − (T − 1)·s`` (``L`` when the video is no longer than one clip span), the start-to-start
 interval ``Δ ∈ [0, max_offset)`` is drawn from a decreasing density — with the default power 1,
@@ -9,7 +9,7 @@ interval ``Δ ∈ [0, max_offset)`` is drawn from a decreasing density — with 
 is too short both starts are independent uniforms over ``[0, L)`` and clips wrap around (tiling). Distant
 clips may show different content, so the sampler makes them rarer.
 
-**ρ-clips** (Feichtenhofer et al., CVPR 2021; §3.3.2, PySlowFast ``decoder.get_multiple_start_end_idx``): ρ
+**ρ-clips** (Feichtenhofer et al., CVPR 2021; PySlowFast ``decoder.get_multiple_start_end_idx``): ρ
 clips of 8 frames at stride 8, independent uniform starts; optional bounds on the gap between consecutive
 clips are enforced by PySlowFast's rejection sampling,
 :func:`temporal_ssl.data.clip_sampling.clip_starts_multi` (each clip redrawn up to 100 times, then whole sets

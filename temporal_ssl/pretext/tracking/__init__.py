@@ -1,1 +1,1 @@
-"""Tracking (METHODS.md §4): moving-patch mining, a correlation tracker, the track cache, the pretext."""
+"""Tracking (Wang & Gupta, ICCV 2015): moving-patch mining, correlation tracker, track cache, the pretext."""

@@ -1,6 +1,6 @@
 """A kernelised correlation filter (KCF) tracker in numpy FFTs, with scale search and a confidence.
 
-Wang & Gupta track each mined patch with KCF (Henriques et al., TPAMI 2015) for 30 frames (METHODS.md §4.1).
+Wang & Gupta track each mined patch with KCF (Henriques et al., TPAMI 2015) for 30 frames.
 This is KCF with a Gaussian kernel on grey-level features, as in the original paper's raw-pixel variant:
 a search window of ``1 + padding`` times the box is resampled to a fixed template grid (from a 2x pyramid
 level so large boxes are not aliased), normalised to zero mean and unit variance (so the responses of

@@ -1,6 +1,6 @@
 """Find the patches worth tracking: where a frame moves, if it moves in a useful way.
 
-Wang & Gupta (ICCV 2015, METHODS.md §4.1) detect SURF points, call a point *moving* when its IDT flow exceeds
+Wang & Gupta (ICCV 2015) detect SURF points, call a point *moving* when its IDT flow exceeds
 0.5 px, reject frames where too few points move (noise) or too many (camera motion), and slide a fixed-size
 box to the position holding the most moving points. We replace points and flow by pixels and frame
 differences:

@@ -1,6 +1,6 @@
 """Mine tracks in decoded frames: query patches where things move, each followed by the correlation tracker.
 
-This is the offline step of Wang & Gupta (METHODS.md §4.1) on frames already decoded: query frames are tried
+This is the offline step of Wang & Gupta (ICCV 2015) on frames already decoded: query frames are tried
 every ``start_stride`` frames, each gives up to ``miner.num_boxes`` moving patches, and each patch is tracked
 forward ``track_length`` frames; only tracks the tracker never flags as lost are kept. The first and last box
 of a track are the positive pair of the ``tracking`` pretext.

@@ -1,6 +1,6 @@
 """The ``tracking`` pretext: the first and last patch of a track are positives (Wang & Gupta, ICCV 2015).
 
-METHODS.md §4.1: "two patches joined by a visual track probably show the same object or object part, so they
+The paper's idea: "two patches joined by a visual track probably show the same object or object part, so they
 should be close in feature space". A sample holds ``tracks_per_sample`` tracks of one video; each track gives
 an ``anchor`` view (its first patch, or a tube of ``tube_len`` patches along the track's start for 3D
 encoders) and a ``positive`` view (its last patch or tube). Views of one track share an instance id; the other
@@ -19,16 +19,19 @@ Two sources of tracks:
   picks a window of ``track_length + 1`` frames where the video moves (``VideoMetadata.motion``) and plans one
   ``window`` view of every ``mine_frame_stride``-th frame; ``make_example`` mines and tracks on the decoded
   frames, then crops the patches. The example's views (anchor/positive patches) then differ from the planned
-  view: ``tools/visualize.py`` shows the planned window frames without boxes, since the boxes exist only
-  after decoding. When the window's query frame shows no acceptable motion, the best box is used anyway (or a
-  random one in a static video), and when the tracker loses the target the positive is taken at the last frame
-  it was still sure of (at worst the anchor itself, made different by augmentation).
+  view; :meth:`TrackingPretext.window_tracks` gives the mined tracks, so the visualize tool can draw them.
+  When the window's query frame shows no acceptable motion, the best box is used anyway (or a random one in a
+  static video). When the tracker loses the target, the positive is taken at the last frame it was still sure
+  of; a track lost before that frame lies past the anchor tube is dropped, as the cache drops lost tracks,
+  so an anchor is never its own positive. If every track of the window is lost, random boxes are tracked
+  instead (``REMINE_ATTEMPTS``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -56,6 +59,19 @@ from temporal_ssl.types import Box, Example, SamplePlan, VideoRecord, ViewPlan
 logger = logging.getLogger(__name__)
 
 WINDOW_ROLE = "window"
+REMINE_ATTEMPTS = 8
+"""Random boxes tried on the fly when every mined box of a window was lost before its positive tube."""
+
+
+@dataclass(frozen=True)
+class TrackTubes:
+    """One track slot of an on-the-fly example: its instance id and the frames and boxes of both tubes."""
+
+    instance: int
+    anchor_frames: tuple[int, ...]
+    anchor_boxes: tuple[Box, ...]
+    positive_frames: tuple[int, ...]
+    positive_boxes: tuple[Box, ...]
 
 
 @PRETEXTS.register("tracking")
@@ -280,6 +296,23 @@ class TrackingPretext:
 
     def _example_from_window(self, frames: torch.Tensor, plan: SamplePlan,
                              rng: np.random.Generator) -> Example:
+        row = {f: i for i, f in enumerate(plan.views[0].frame_indices)}
+        views, ids = [], []
+        for track in self.window_tracks(frames, plan, rng):
+            for view_frames, view_boxes in ((track.anchor_frames, track.anchor_boxes),
+                                            (track.positive_frames, track.positive_boxes)):
+                views.append(self._crop_tube(frames[[row[f] for f in view_frames]], view_boxes))
+                ids.append(track.instance)
+        return self._example(plan, views, ids)
+
+    def window_tracks(self, frames: torch.Tensor, plan: SamplePlan, rng: np.random.Generator
+                      ) -> list[TrackTubes]:
+        """The tracks mined on the fly in a decoded window, one per track slot of the example.
+
+        ``frames`` is the decoded ``window`` view of ``plan``; boxes are in its pixels. ``make_example`` crops
+        its patches from exactly these tracks, so calling this with a generator in the same state as the one
+        ``make_example`` gets shows what the model is fed.
+        """
         indices = plan.views[0].frame_indices
         stride, gap = self.mining.frame_stride, self.mining.miner.frame_gap
         query = indices[0] + gap  # see _plan_window
@@ -287,23 +320,52 @@ class TrackingPretext:
         grey, scale = _mining_grey(frames, self.mining.max_width, self.mining.max_height)
         row = {f: i for i, f in enumerate(indices)}
         following = grey[row[min(query + gap, tracked[-1])]]
-        boxes = self._query_boxes(grey[row[indices[0]]], grey[row[query]], following, rng)
         sequence = [grey[row[f]] for f in tracked]
         tubes: list[tuple[list[int], list[Box], list[int], list[Box]]] = []
-        for box in boxes:
-            result = track_forward(sequence, box, self.mining.tracker)
-            confident = len(result.boxes) - (1 if result.lost_at is not None else 0)
-            tubes.append(self._window_tubes(tracked, result.boxes[:confident].tolist()))
-        views, ids = [], []
+        for box in self._query_boxes(grey[row[indices[0]]], grey[row[query]], following, rng):
+            tube = self._track_tube(sequence, tracked, box)
+            if tube is not None:
+                tubes.append(tube)
+        if not tubes:  # every track was lost at once: re-mine at random places until one holds
+            tubes.append(self._remine(sequence, tracked, rng))
+        tracks = []
         for slot in range(self.tracks_per_sample):
             instance = slot if slot < len(tubes) else int(rng.integers(0, len(tubes)))
             anchor_frames, anchor_boxes, positive_frames, positive_boxes = tubes[instance]
-            for view_frames, view_boxes in ((anchor_frames, anchor_boxes), (positive_frames, positive_boxes)):
-                full = [scale_box(b, scale[0], scale[1]) for b in view_boxes]
-                views.append(self._crop_tube(frames[[row[f] for f in view_frames]], full))
-                ids.append(instance)
-        return self._example(plan, views, ids)
+            tracks.append(TrackTubes(
+                instance,
+                tuple(anchor_frames), tuple(scale_box(b, scale[0], scale[1]) for b in anchor_boxes),
+                tuple(positive_frames), tuple(scale_box(b, scale[0], scale[1]) for b in positive_boxes)))
+        return tracks
 
+    def _track_tube(self, sequence: Sequence[np.ndarray], tracked: list[int], box: Box
+                    ) -> tuple[list[int], list[Box], list[int], list[Box]] | None:
+        """Anchor and positive tubes of the track from ``box``, or ``None`` when the tracker lost the target
+        before the positive could differ from the anchor."""
+        result = track_forward(sequence, box, self.mining.tracker)
+        confident = len(result.boxes) - (1 if result.lost_at is not None else 0)
+        return self._window_tubes(tracked, result.boxes[:confident].tolist())
+
+    def _remine(self, sequence: Sequence[np.ndarray], tracked: list[int], rng: np.random.Generator
+                ) -> tuple[list[int], list[Box], list[int], list[Box]]:
+        """A track from random boxes of the query frame, tried up to ``REMINE_ATTEMPTS`` times.
+
+        Reached only when every mined box was lost early. A random box of a still region keeps its appearance
+        and is tracked to the end; if even those are lost, the last box stays where it was (a still patch
+        later in time, never the anchor's own frames).
+        """
+        height, width = sequence[0].shape
+        side = box_side(height, width, self.mining.miner.box_size)
+        for _ in range(REMINE_ATTEMPTS):
+            x0, y0 = float(rng.integers(0, width - side + 1)), float(rng.integers(0, height - side + 1))
+            box = (x0, y0, x0 + side, y0 + side)
+            tube = self._track_tube(sequence, tracked, box)
+            if tube is not None:
+                return tube
+        logger.debug("every track of the window was lost; pairing a still box with itself later in time")
+        held = self._window_tubes(tracked, [list(box)] * len(tracked))
+        assert held is not None  # a full-length track always reaches past the anchor tube
+        return held
     # ---- patches -------------------------------------------------------------------------------------------
 
     def _crop_tube(self, frames: torch.Tensor, boxes: Sequence[Box]) -> torch.Tensor:
@@ -351,19 +413,20 @@ class TrackingPretext:
         return boxes
 
     def _window_tubes(self, tracked: list[int], boxes: list[list[float]]
-                      ) -> tuple[list[int], list[Box], list[int], list[Box]]:
+                      ) -> tuple[list[int], list[Box], list[int], list[Box]] | None:
         """Anchor and positive tubes along the confident part of a track (``boxes[i]`` at ``tracked[i]``).
 
-        The positive tube ends at the last confident frame; where the anchor tube reaches past it (a target
-        lost very early) the last confident box is held, and the anchor is its own positive.
+        The positive tube ends at the last confident frame. A track lost before it reaches past the anchor
+        tube's last frame gives ``None``: its positive would be the anchor itself, which teaches nothing.
         """
-        def box_at(frame: int) -> Box:
-            return tuple(boxes[min(tracked.index(frame), len(boxes) - 1)])  # type: ignore[return-value]
-
+        if not boxes:
+            return None
         anchor, positive = self._tube_frames(tracked[0], tracked[len(boxes) - 1])
-        if positive[0] < anchor[0]:
-            positive = anchor
-        return list(anchor), [box_at(f) for f in anchor], list(positive), [box_at(f) for f in positive]
+        if positive[-1] <= anchor[-1]:
+            return None
+        by_frame = dict(zip(tracked, boxes, strict=False))
+        return (list(anchor), [tuple(by_frame[f]) for f in anchor],  # type: ignore[misc]
+                list(positive), [tuple(by_frame[f]) for f in positive])
 
 
 def cached_tracks(cache: TrackCache, record: VideoRecord, *, min_span: int = 0,

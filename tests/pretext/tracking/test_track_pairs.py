@@ -212,6 +212,44 @@ def test_on_the_fly_static_video_still_gives_an_example() -> None:
     assert example.views.shape == (2, 3, 3, 16, 16)
 
 
+def test_on_the_fly_never_pairs_an_anchor_with_itself() -> None:
+    """A cut a few frames after the query makes every tracker lose its target early; the lost tracks are
+    dropped (earlier code held the last box and made the anchor its own positive), so every positive tube ends
+    later than its anchor tube and the patches differ."""
+    pretext = TrackingPretext(patch_size=16, tube_len=3, tube_stride=2, tracks_per_sample=2,
+                              mine_frame_stride=2, track_length=24)
+    checked = 0
+    for seed in range(4):
+        video = render(seed, num_frames=40)
+        cut = render(seed + 100, num_frames=40, start=(110.0, 80.0), velocity=(-2.0, 0.0))
+        record = _record(seed, f"/mem/cut{seed}.mp4", num_frames=40, motion=tuple([1.0] * 40))
+        plan = pretext.plan(record, np.random.default_rng(seed))
+        indices = list(plan.views[0].frame_indices)
+        query = indices[0] + pretext.mining.miner.frame_gap
+        frames = np.where((np.array(indices) >= query + 4)[:, None, None, None],
+                          cut.frames[indices], video.frames[indices])
+        window = torch.from_numpy(frames)
+        tracks = pretext.window_tracks(window, plan, np.random.default_rng(seed))
+        example = pretext.make_example([window], plan, np.random.default_rng(seed))
+        assert example.views.shape == (4, 3, 3, 16, 16)
+        for track in tracks:
+            assert track.positive_frames[-1] > track.anchor_frames[-1]
+            assert track.positive_frames != track.anchor_frames
+            checked += 1
+        for slot in range(2):
+            assert not torch.equal(example.views[2 * slot], example.views[2 * slot + 1])
+    assert checked == 8
+
+
+def test_a_track_lost_before_its_positive_tube_is_dropped() -> None:
+    pretext = TrackingPretext(patch_size=16, tube_len=3, tube_stride=2, mine_frame_stride=2, track_length=24)
+    tracked = list(range(2, 27, 2))
+    box = [0.0, 0.0, 8.0, 8.0]
+    assert pretext._window_tubes(tracked, [box] * 3) is None  # lost right after the anchor tube's last frame
+    tubes = pretext._window_tubes(tracked, [box] * 4)
+    assert tubes is not None and tubes[0] == [2, 4, 6] and tubes[2] == [4, 6, 8]
+
+
 def test_specs_build_the_registered_loss_and_head(handmade_cache: Path) -> None:
     pretext = PRETEXTS.build("tracking", {"margin": 1.0, "num_negatives": 6, "hard_mining_after_steps": 10})
     assert isinstance(pretext, Pretext)
