@@ -32,13 +32,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from temporal_ssl.losses.pair_masks import flat_instance_ids, flatten_views, same_id_mask
+from temporal_ssl.losses.pair_masks import flat_instance_ids, flat_video_ids, flatten_views, same_id_mask
 from temporal_ssl.models.output import ModelOutput
 from temporal_ssl.registry import LOSSES
 from temporal_ssl.types import Batch, LossOutput
 
 Distance = Literal["squared_euclidean", "cosine"]
 Mining = Literal["semi_hard", "hard", "random"]
+Negatives = Literal["any", "same_video"]
 DEFAULT_MARGIN = {"squared_euclidean": 0.2, "cosine": 0.5}
 
 
@@ -98,14 +99,15 @@ def mine_negatives(d_ap: torch.Tensor, d_an: torch.Tensor, is_negative: torch.Te
 
 def triplet_loss(embeddings: torch.Tensor, ids: torch.Tensor, *, distance: Distance = "squared_euclidean",
                  margin: float = 0.2, mining: Mining = "semi_hard", num_negatives: int = 1,
-                 hard_ratio: float = 1.0, symmetric: bool = False,
-                 normalize: bool = True) -> tuple[torch.Tensor, dict[str, float]]:
+                 hard_ratio: float = 1.0, symmetric: bool = False, normalize: bool = True,
+                 videos: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, float]]:
     """The triplet loss of the module docstring on flat embeddings.
 
     Args:
         embeddings: float ``[N, E]``.
         ids: int64 ``[N]``; equal ids are positives.
         distance, margin, mining, num_negatives, hard_ratio, symmetric, normalize: see :class:`TripletLoss`.
+        videos: int64 ``[N]`` video ids; when given, only views of the anchor's own video are negatives.
 
     Returns:
         ``(loss, metrics)`` with metrics ``active_fraction`` (selected triplets with a positive hinge),
@@ -122,9 +124,10 @@ def triplet_loss(embeddings: torch.Tensor, ids: torch.Tensor, *, distance: Dista
         raise ValueError("triplet loss found no positive pair in the batch: every view has its own instance "
                          "id. The pretext must give an anchor and its positive the same instance id")
     d_ap = dist[anchor, positive]
+    is_negative = ~same if videos is None else ~same & same_id_mask(videos, videos)
     with torch.no_grad():
-        chosen, valid = mine_negatives(d_ap.detach(), dist[anchor].detach(), ~same[anchor], margin=margin,
-                                       mining=mining, num_negatives=num_negatives, hard_ratio=hard_ratio)
+        chosen, valid = mine_negatives(d_ap.detach(), dist[anchor].detach(), is_negative[anchor],
+                                       margin=margin,                                        mining=mining, num_negatives=num_negatives, hard_ratio=hard_ratio)
     d_an = dist[anchor].gather(1, chosen)
     hinges = F.relu(d_ap[:, None] - d_an + margin) * valid
     total = hinges.sum()
@@ -155,11 +158,15 @@ class TripletLoss(nn.Module):
         hard_mining_after_steps: in ``hard`` mode, steps of random violators before hard mining starts.
         symmetric: both members of a pair face the negative (W&G); pairs are then unordered.
         normalize: L2-normalise embeddings first.
+        negatives: ``"any"`` (every view of another instance in the batch) or ``"same_video"`` (only views of
+            the anchor's own video: TCN's temporal neighbours, while the batch can still hold several videos
+            so BatchNorm sees more than one sequence).
     """
 
     def __init__(self, *, distance: Distance = "squared_euclidean", margin: float | None = None,
                  mining: Mining = "semi_hard", num_negatives: int = 1, hard_ratio: float = 1.0,
-                 hard_mining_after_steps: int = 0, symmetric: bool = False, normalize: bool = True) -> None:
+                 hard_mining_after_steps: int = 0, symmetric: bool = False, normalize: bool = True,
+                 negatives: Negatives = "any") -> None:
         super().__init__()
         if distance not in DEFAULT_MARGIN:
             raise ValueError(f"triplet distance '{distance}' is not supported; choose one of "
@@ -171,6 +178,10 @@ class TripletLoss(nn.Module):
             raise ValueError(f"triplet needs num_negatives >= 1, hard_ratio in [0, 1] and "
                              f"hard_mining_after_steps >= 0, got {num_negatives}, {hard_ratio}, "
                              f"{hard_mining_after_steps}")
+        if negatives not in ("any", "same_video"):
+            raise ValueError(f"triplet negatives '{negatives}' is not supported; choose 'any' or "
+                             "'same_video'")
+        self.negatives: Negatives = negatives
         self.distance: Distance = distance
         self.margin = DEFAULT_MARGIN[distance] if margin is None else margin
         if self.margin < 0:
@@ -190,5 +201,6 @@ class TripletLoss(nn.Module):
             embeddings, flat_instance_ids(batch), distance=self.distance, margin=self.margin,
             mining=self.mining, num_negatives=self.num_negatives, hard_ratio=hard_ratio,
             symmetric=self.symmetric, normalize=self.normalize,
+            videos=flat_video_ids(batch) if self.negatives == "same_video" else None,
         )
         return LossOutput(loss, {"loss": float(loss.detach()), **metrics})

@@ -161,3 +161,17 @@ def test_defaults_follow_the_papers_and_bad_options_are_refused(make_batch: Call
     embeddings = torch.randn(2, 2, 3)
     with pytest.raises(ValueError, match="found no positive pair"):
         TripletLoss()(ModelOutput(features=embeddings, embeddings=embeddings), make_batch([[0, 1]] * 2), 0)
+
+
+def test_same_video_negatives_ignore_other_videos_of_the_batch() -> None:
+    # video 0: anchor 0.0, positive 1.0, a later frame 3.0; video 1: a frame at 1.5, closer to both.
+    embeddings = _points(0.0, 1.0, 3.0, 1.5)
+    ids, videos = torch.tensor([0, 0, 1, 2]), torch.tensor([0, 0, 0, 1])
+    options = {"margin": 0.2, "mining": "semi_hard", "normalize": False}
+    _, any_video = triplet_loss(embeddings, ids, **options)
+    _, own_video = triplet_loss(embeddings, ids, videos=videos, **options)
+    # semi-hard: anchor 0 takes 1.5 (2.25) from any video but 3.0 (9) from its own; anchor 1 takes 3.0 (4).
+    assert any_video["negative_distance"] == pytest.approx((2.25 + 4.0) / 2)
+    assert own_video["negative_distance"] == pytest.approx((9.0 + 4.0) / 2)
+    with pytest.raises(ValueError, match="negatives 'video' is not supported"):
+        TripletLoss(negatives="video")  # type: ignore[arg-type]

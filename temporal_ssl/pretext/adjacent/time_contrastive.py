@@ -58,8 +58,10 @@ def tcn_embedding_head() -> ComponentSpec:
 
 
 def tcn_triplet_loss() -> ComponentSpec:
-    """TCN's loss: triplet on squared Euclidean distances, semi-hard in-batch mining, margin 0.2."""
-    return ComponentSpec("triplet", {"distance": "squared_euclidean", "margin": 0.2, "mining": "semi_hard"})
+    """TCN's loss: triplet on squared Euclidean distances, semi-hard mining, margin 0.2, negatives from the
+    anchor's own sequence only (``model.loss_options.negatives=any`` adds the batch's other videos)."""
+    return ComponentSpec("triplet", {"distance": "squared_euclidean", "margin": 0.2, "mining": "semi_hard",
+                                     "negatives": "same_video"})
 
 
 class _TimeContrastiveSampler:
