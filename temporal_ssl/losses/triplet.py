@@ -127,7 +127,8 @@ def triplet_loss(embeddings: torch.Tensor, ids: torch.Tensor, *, distance: Dista
     is_negative = ~same if videos is None else ~same & same_id_mask(videos, videos)
     with torch.no_grad():
         chosen, valid = mine_negatives(d_ap.detach(), dist[anchor].detach(), is_negative[anchor],
-                                       margin=margin,                                        mining=mining, num_negatives=num_negatives, hard_ratio=hard_ratio)
+                                       margin=margin, mining=mining, num_negatives=num_negatives,
+                                       hard_ratio=hard_ratio)
     d_an = dist[anchor].gather(1, chosen)
     hinges = F.relu(d_ap[:, None] - d_an + margin) * valid
     total = hinges.sum()
