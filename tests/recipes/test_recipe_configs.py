@@ -50,9 +50,7 @@ def test_every_published_row_has_a_recipe() -> None:
 
 @pytest.mark.parametrize("name", RECIPES)
 def test_recipe_configs_validate_at_the_papers_size(name: str) -> None:
-    missing = missing_components(name)
-    if missing:
-        pytest.skip(f"{name} needs {', '.join(missing)}, which this checkout does not register yet")
+    assert not missing_components(name), f"{name} names components that are not registered"
     recipe = load_recipe(name)
     config = pretrain_config(recipe, CATALOG)
     assert config.model.encoder == recipe.encoder
@@ -73,9 +71,7 @@ def test_recipe_configs_validate_at_the_papers_size(name: str) -> None:
 
 def test_rho_and_byol_variants_set_rho_and_the_learning_rate() -> None:
     def pretrain(name: str):
-        missing = missing_components(name)
-        if missing:
-            pytest.skip(f"needs {', '.join(missing)}")
+        assert not missing_components(name), f"{name} names components that are not registered"
         return pretrain_config(load_recipe(name), CATALOG)
 
     assert pretrain("rho_moco_k400_slow_r50_rho2").pretext.options["num_clips"] == 2
