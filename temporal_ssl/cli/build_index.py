@@ -35,9 +35,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 import time
 
+from temporal_ssl.cli.failure import report_failure
 from temporal_ssl.data import VideoIndex, build_index
 from temporal_ssl.data.index_build import merge_indexes
 from temporal_ssl.data.probe_pool import DEFAULT_TIMEOUT_S
@@ -93,8 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             fill_from_dataset(args, dataset_section(args.data, args.datasets))
         except TemporalSSLError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
+            return report_failure(error)
     if args.format is None or args.root is None:
         parser.error("--format and --root are required (unless --merge joins finished shards)")
     shard = None
@@ -122,8 +121,7 @@ def main(argv: list[str] | None = None) -> int:
                             retry_failed=args.retry_failed, verify_backends=args.verify_backends,
                             shard=shard, timeout_s=args.timeout, full_probe=args.full_probe)
     except TemporalSSLError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return report_failure(error)
     seconds = time.perf_counter() - started
     return _report(index, args.out, f"index built in {seconds:.3f} s")
 
@@ -143,8 +141,7 @@ def _merge(parts: list[str], out: str) -> int:
     try:
         index = merge_indexes(parts)
     except TemporalSSLError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return report_failure(error)
     return _report(index, out, f"merged {len(parts)} shards")
 
 

@@ -45,12 +45,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sys
 
+from temporal_ssl.cli.failure import report_failure
 from temporal_ssl.config import load_yaml
 from temporal_ssl.config_files import config_argument
 from temporal_ssl.engine.distributed import shutdown_distributed
-from temporal_ssl.engine.signals import TrainingStopped
 from temporal_ssl.errors import ConfigError, TemporalSSLError
 from temporal_ssl.eval import EvalConfig, evaluate, load_eval_config
 from temporal_ssl.eval.dataset_protocols import published_protocols
@@ -145,12 +144,8 @@ def main(argv: list[str] | None = None) -> int:
             result = evaluate(config, args.checkpoint)
         finally:
             shutdown_distributed()
-    except TrainingStopped as stopped:  # a fine-tune stopped by a signal, its checkpoint saved
-        print(stopped, file=sys.stderr)
-        return stopped.exit_code
     except TemporalSSLError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return report_failure(error)
     if not ctx.is_main:
         return 0
     print("\n".join(summary_lines(result)))

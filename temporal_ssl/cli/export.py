@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
+from temporal_ssl.cli.failure import report_failure
 from temporal_ssl.engine.checkpoint import save_atomic
 from temporal_ssl.errors import TemporalSSLError
 from temporal_ssl.models.weights import export_encoder, read_weights, sidecar
@@ -51,8 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         state = export_encoder(args.checkpoint, args.format, name=name)
         description = sidecar(str(name), loaded.encoder_options, args.format, loaded.meta)
     except (TemporalSSLError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return report_failure(error)
     save_atomic(state, args.out)
     meta_path = Path(f"{args.out}.json")
     tmp = meta_path.with_name(f".{meta_path.name}.tmp")

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from pathlib import Path
 
+from temporal_ssl.cli.failure import report_failure
 from temporal_ssl.config_files import config_argument
 from temporal_ssl.engine.distributed import shutdown_distributed
 from temporal_ssl.errors import TemporalSSLError
@@ -93,8 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             pooling=args.pooling or features.pooling,
         )
     except TemporalSSLError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return report_failure(error)
     finally:
         shutdown_distributed()
     for path in written:

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
+from temporal_ssl.cli.failure import report_failure
 from temporal_ssl.config import apply_overrides, from_dict, load_yaml
 from temporal_ssl.config_files import config_argument
 from temporal_ssl.errors import TemporalSSLError
@@ -66,8 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         summary = mine_corpus(videos_of(records), args.out, options, workers=args.workers, resume=args.resume,
                               overwrite=args.overwrite, progress=not args.no_progress)
     except TemporalSSLError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return report_failure(error)
     counts = summary.counts
     print(f"mined {summary.num_videos} videos ({summary.num_skipped} already in the cache, "
           f"{summary.num_failed} failed): {summary.num_tracks} tracks")

@@ -69,11 +69,11 @@ import logging
 import os
 import sys
 
+from temporal_ssl.cli.failure import report_failure
 from temporal_ssl.config import load_yaml
 from temporal_ssl.config_files import config_argument
 from temporal_ssl.engine.pretrain import check_config, pretrain, resolve_output_dir
 from temporal_ssl.engine.pretrain_config import PretrainConfig, load_pretrain_config
-from temporal_ssl.engine.signals import TrainingStopped
 from temporal_ssl.errors import ConfigError, TemporalSSLError
 from temporal_ssl.eval.pretrain_and_evaluate import pretrain_and_evaluate
 from temporal_ssl.eval.report import summary_lines
@@ -196,12 +196,8 @@ def main(argv: list[str] | None = None) -> int:
         if compare:
             return run_main_job(config, args, resume=resume)
         result = pretrain(config, resume=resume)
-    except TrainingStopped as stopped:  # a fine-tune stopped by a signal, its checkpoint saved
-        print(stopped, file=sys.stderr)
-        return stopped.exit_code
     except TemporalSSLError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return report_failure(error)
     if IS_MAIN:
         print(
             f"checkpoint: {result.checkpoint}\nmetrics:    {output_dir / 'metrics.jsonl'}\n"

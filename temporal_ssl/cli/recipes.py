@@ -19,10 +19,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
+from temporal_ssl.cli.failure import report_failure
 from temporal_ssl.errors import TemporalSSLError
 from temporal_ssl.recipes import (
     SmokeSize,
@@ -104,8 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         smoke = SmokeSize(eval_videos=args.smoke_videos) if args.smoke else None
         run = run_recipe(recipe, load_catalog(catalog_path), args.output_dir, smoke=smoke)
     except TemporalSSLError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return report_failure(error)
     for line in result_lines(run.document):
         print(line)
     print(f"results: {run.results_file}\ndata report: {run.output_dir / DATA_REPORT_FILE}")

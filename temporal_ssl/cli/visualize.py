@@ -28,12 +28,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
 import temporal_ssl.pretext  # noqa: F401  (registers the pretexts)
+from temporal_ssl.cli.failure import report_failure
 from temporal_ssl.cli.pair_grid import FedSample, feed, render
 from temporal_ssl.config import apply_overrides, from_dict, load_yaml
 from temporal_ssl.config_files import config_argument
@@ -76,8 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         records = load_records(data, progress=False)
         samples = sample(pretext, records, args.num_samples, np.random.default_rng(args.seed))
     except TemporalSSLError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return report_failure(error)
     render(samples).save(args.out)
     print(f"wrote {len(samples)} samples of '{block['name']}' to {args.out}")
     if args.json:

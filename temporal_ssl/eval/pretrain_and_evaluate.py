@@ -14,6 +14,7 @@ from pathlib import Path
 
 from temporal_ssl.engine.pretrain import pretrain, resolve_output_dir
 from temporal_ssl.engine.pretrain_config import PretrainConfig
+from temporal_ssl.engine.signals import TrainingStopped
 from temporal_ssl.errors import TemporalSSLError
 from temporal_ssl.eval.dataset_protocols import comparison_config
 from temporal_ssl.eval.evaluate import evaluate
@@ -41,7 +42,8 @@ def pretrain_and_evaluate(
 
     Raises:
         ConfigError: the corpus has no known protocol and no ``eval_config`` was given (before pretraining).
-        TemporalSSLError: pretraining stopped early (a signal) or wrote no checkpoint.
+        TrainingStopped: a signal stopped pretraining (its checkpoint saved; the same call continues it).
+        TemporalSSLError: pretraining ended early or wrote no checkpoint.
     """
     output_dir = Path(report_dir) if report_dir is not None else resolve_output_dir(config) / REPORT_DIRNAME
     evaluation = comparison_config(
@@ -54,6 +56,8 @@ def pretrain_and_evaluate(
     )
     started = time.perf_counter()
     pretraining = pretrain(config, resume=resume)
+    if pretraining.stopped_by_signal is not None:
+        raise TrainingStopped("pretraining", pretraining.stopped_by_signal, pretraining.checkpoint)
     if not pretraining.completed or pretraining.checkpoint is None:
         raise TemporalSSLError(
             f"pretraining stopped at step {pretraining.step}/{pretraining.total_steps}; run the same command "

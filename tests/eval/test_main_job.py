@@ -4,7 +4,9 @@ comparison's views and budgets come from the evaluated dataset's protocol."""
 
 from __future__ import annotations
 
+import importlib
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -105,3 +107,25 @@ def test_every_dataset_comparison_probes_both_baselines(data_format: str) -> Non
     assert config.baselines == ("random_init", "supervised_scratch")
     probe_frames = config.linear_probe.features.test_views.num_frames_per_clip
     assert config.finetune.num_frames_per_clip == probe_frames  # the baseline trains on the probe's clips
+
+
+def test_a_signal_during_pretraining_stops_the_main_job_with_the_signal_exit_code(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from temporal_ssl.cli.failure import report_failure
+    from temporal_ssl.engine.pretrain_config import load_pretrain_config
+    from temporal_ssl.engine.run import PretrainResult
+    from temporal_ssl.engine.signals import TrainingStopped
+    module = importlib.import_module("temporal_ssl.eval.pretrain_and_evaluate")  # not the package's function
+    checkpoint = tmp_path / "checkpoints" / "step_00000040.pt"
+    stopped = PretrainResult(tmp_path, checkpoint, step=40, total_steps=100, stopped_by_signal=signal.SIGINT)
+    monkeypatch.setattr(module, "pretrain", lambda config, resume=None: stopped)
+    monkeypatch.setattr(module, "evaluate", lambda *args, **kwargs: pytest.fail("evaluated a stopped run"))
+    config = load_pretrain_config(REPO / "configs" / "pretrain" / "default.yaml", [f"data.root={tmp_path}"])
+    with pytest.raises(TrainingStopped) as raised:
+        module.pretrain_and_evaluate(config, eval_overrides=SMALL_COMPARISON)
+    assert raised.value.checkpoint == checkpoint
+    assert report_failure(raised.value) == 128 + signal.SIGINT
+    assert "pretraining stopped by SIGINT" in capsys.readouterr().err
+    assert report_failure(ConfigError("bad key")) == 2
+    assert capsys.readouterr().err == "error: bad key\n"
