@@ -49,7 +49,7 @@ class LARS(torch.optim.Optimizer):
         super().__init__(params, defaults)
 
     @torch.no_grad()
-    def step(self, closure: Any = None) -> Any:  # type: ignore[override]
+    def step(self, closure: Any = None) -> Any:
         """One update of every parameter with a gradient; ``closure`` re-evaluates the loss as in SGD."""
         loss = None
         if closure is not None:

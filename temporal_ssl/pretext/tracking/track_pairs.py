@@ -424,9 +424,8 @@ class TrackingPretext:
         anchor, positive = self._tube_frames(tracked[0], tracked[len(boxes) - 1])
         if positive[-1] <= anchor[-1]:
             return None
-        by_frame = dict(zip(tracked, boxes, strict=False))
-        return (list(anchor), [tuple(by_frame[f]) for f in anchor],  # type: ignore[misc]
-                list(positive), [tuple(by_frame[f]) for f in positive])
+        by_frame: dict[int, Box] = {f: (b[0], b[1], b[2], b[3]) for f, b in zip(tracked, boxes, strict=False)}
+        return list(anchor), [by_frame[f] for f in anchor], list(positive), [by_frame[f] for f in positive]
 
 
 def cached_tracks(cache: TrackCache, record: VideoRecord, *, min_span: int = 0,
