@@ -71,3 +71,22 @@ def example_from_plan(
         video_index=plan.record.index,
         augment_groups=None if augment_groups is None else tuple(augment_groups),
     )
+
+
+REVERSED_ROLE = "reversed"
+
+
+def append_reversed(
+    views: torch.Tensor, instance_ids: Sequence[int], sources: Sequence[int]
+) -> tuple[torch.Tensor, list[int], list[int]]:
+    """``views``, then each ``sources`` view played backwards: hard negatives that only time tells apart.
+
+    Each reversed view is an instance of its own (a negative of every view, its source included) and shares
+    its source's augmentation draw, so crops and colours give nothing away. Returns ``[V + S, T, C, H, W]``
+    views, their instance ids and their augmentation groups (view ``i`` is group ``i``).
+    """
+    first_free = max(instance_ids) + 1
+    reversed_views = views[list(sources)].flip(1)
+    ids = [*instance_ids, *range(first_free, first_free + len(sources))]
+    groups = [*range(views.shape[0]), *sources]
+    return torch.cat([views, reversed_views]), ids, groups

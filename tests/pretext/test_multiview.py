@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from temporal_ssl.config import load_yaml
 from temporal_ssl.errors import ConfigError, DatasetError
@@ -158,3 +159,38 @@ def test_rho_clips_with_impossible_bounds_keep_the_least_violating_draw() -> Non
     assert len(clips) == 3 and all(max(c) < 100 for c in clips)
     # the best the video allows: clips as far apart as possible
     assert clips[-1][0] - clips[0][-1] > 40
+
+
+# --- reversed clips as negatives (CVRL and ρ-clips)
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("pretext", [CVRL(num_frames_per_clip=4, frame_stride=2, reversed_negatives=True),
+                                     RhoClips(num_clips=3, num_frames_per_clip=4, frame_stride=2,
+                                              reversed_negatives=True)])
+def test_reversed_negative_is_clip_one_backwards_as_an_instance_of_its_own(make_record, pretext) -> None:
+    rng = np.random.default_rng(0)
+    plan = pretext.plan(make_record(60), rng)
+    clips = [torch.rand(4, 3, 8, 8) for _ in plan.views]
+    example = pretext.make_example(clips, plan, rng)
+    num_clips = len(plan.views)
+    assert example.views.shape == (num_clips + 1, 4, 3, 8, 8)
+    assert torch.equal(example.views[-1], clips[0].flip(0))  # frames of clip 1 in reverse order
+    assert torch.equal(example.views[0], clips[0])
+    assert example.instance_ids.tolist() == [0] * num_clips + [1]  # a negative of its own positives
+    assert example.roles[-1] == "reversed"
+    assert example.augment_groups == (*range(num_clips), 0)  # clip 1's crop and colours: only time differs
+
+
+def test_without_reversed_negatives_temporal_views_are_the_planned_clips(make_record) -> None:
+    rng = np.random.default_rng(0)
+    pretext = CVRL(num_frames_per_clip=4, frame_stride=2)
+    plan = pretext.plan(make_record(60), rng)
+    example = pretext.make_example([torch.rand(4, 3, 8, 8) for _ in plan.views], plan, rng)
+    assert example.views.shape[0] == 2 and example.instance_ids.tolist() == [0, 0]
+
+
+def test_reversed_negatives_need_a_clip_that_changes_when_reversed() -> None:
+    with pytest.raises(ConfigError, match="reversed_negatives.*at least 2 frames"):
+        RhoClips(num_frames_per_clip=1, reversed_negatives=True)
+    with pytest.raises(ConfigError, match="reversed_negatives.*true or false"):
+        CVRL(reversed_negatives="yes")  # type: ignore[arg-type]

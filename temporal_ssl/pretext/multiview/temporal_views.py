@@ -21,6 +21,13 @@ negatives — and ρBYOL are ``model:`` overrides, listed in ``configs/pretrain/
 its own augmentation group: one random crop, colour and blur draw per clip, shared by its frames. The
 augmentation itself is the config's ``augment:`` section; CVRL's asymmetric pair (blur p = 1.0 on clip 1; blur
 p = 0.1 and solarise p = 0.2 on clip 2) is its ``view_overrides`` in ``configs/pretrain/cvrl.yaml``.
+
+``reversed_negatives`` (both pretexts; off in the papers) adds the first clip played backwards as a view of
+its own instance sharing that clip's augmentation draw: a negative that only the direction of time tells apart
+from the positives (intra-video negatives, as in inter-intra contrastive learning). Two moments of one video
+as positives reward features that ignore how the scene changes; where appearance carries no label (the
+synthetic corpus) that leaves a time-invariant code, and the reversed clip asks for the direction back. It
+needs in-batch negatives (not ρMoCo's queue-only loss).
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ import torch
 from temporal_ssl.data.clip_sampling import ShortVideoPolicy, clip_span, clip_starts_multi
 from temporal_ssl.pretext.base import ComponentSpec
 from temporal_ssl.pretext.clip_plans import clip_views
-from temporal_ssl.pretext.examples import example_from_plan, stack_views
+from temporal_ssl.pretext.examples import REVERSED_ROLE, append_reversed, example_from_plan, stack_views
 from temporal_ssl.pretext.options import check_int, check_number, check_short_video, option_error
 from temporal_ssl.registry import PRETEXTS
 from temporal_ssl.types import Example, SamplePlan, VideoRecord
@@ -93,19 +100,24 @@ class CVRL:
         num_frames_per_clip: frames per clip (CVRL: 16).
         frame_stride: frame step inside a clip (CVRL: 2).
         interval_power: power of the decreasing density (CVRL: 1 = linear; larger favours short intervals).
+        reversed_negatives: add clip 1 played backwards as a hard negative (see the module docstring); a
+            config with ``augment.view_overrides`` then gives a third entry, equal to the first.
     """
 
     name = "cvrl"
 
     def __init__(
-        self, *, num_frames_per_clip: int = 16, frame_stride: int = 2, interval_power: float = 1.0
+        self, *, num_frames_per_clip: int = 16, frame_stride: int = 2, interval_power: float = 1.0,
+        reversed_negatives: bool = False,
     ) -> None:
         check_int("num_frames_per_clip", num_frames_per_clip, minimum=1)
         check_int("frame_stride", frame_stride, minimum=1)
         check_number("interval_power", interval_power, minimum=0.0, exclusive_minimum=True)
+        check_reversed_negatives(reversed_negatives, num_frames_per_clip)
         self.num_frames_per_clip = num_frames_per_clip
         self.frame_stride = frame_stride
         self.interval_power = float(interval_power)
+        self.reversed_negatives = reversed_negatives
 
     @property
     def min_num_frames(self) -> int:
@@ -135,7 +147,7 @@ class CVRL:
     ) -> Example:
         """Each clip its own augmentation draw (CVRL augments the two clips independently, clip ``i`` with
         the ``augment.view_overrides[i]`` options when the config sets them)."""
-        return example_from_plan(plan, stack_views(views, plan))
+        return temporal_views_example(views, plan, reversed_negatives=self.reversed_negatives)
 
     @property
     def head(self) -> ComponentSpec:
@@ -161,6 +173,7 @@ class RhoClips:
             ``None`` = no bound, PySlowFast's default ``DELTA_CLIPS_MIN = -inf``).
         max_clip_gap_frames: most frames between consecutive clips (``None`` = no bound).
         short_video: policy for videos shorter than one clip (PySlowFast clamps indices: ``repeat_last``).
+        reversed_negatives: add clip 1 played backwards as a hard negative (see the module docstring).
     """
 
     name = "rho_clips"
@@ -174,6 +187,7 @@ class RhoClips:
         min_clip_gap_frames: int | None = None,
         max_clip_gap_frames: int | None = None,
         short_video: ShortVideoPolicy = "repeat_last",
+        reversed_negatives: bool = False,
     ) -> None:
         check_int("num_clips", num_clips, minimum=2)
         check_int("num_frames_per_clip", num_frames_per_clip, minimum=1)
@@ -195,6 +209,8 @@ class RhoClips:
                 f"must not exceed max_clip_gap_frames = {max_clip_gap_frames}",
             )
         check_short_video(short_video)
+        check_reversed_negatives(reversed_negatives, num_frames_per_clip)
+        self.reversed_negatives = reversed_negatives
         self.num_clips = num_clips
         self.num_frames_per_clip = num_frames_per_clip
         self.frame_stride = frame_stride
@@ -231,7 +247,7 @@ class RhoClips:
         self, views: Sequence[torch.Tensor], plan: SamplePlan, rng: np.random.Generator
     ) -> Example:
         """Each clip its own augmentation draw (ρ-methods crop and colour-jitter each clip independently)."""
-        return example_from_plan(plan, stack_views(views, plan))
+        return temporal_views_example(views, plan, reversed_negatives=self.reversed_negatives)
 
     @property
     def head(self) -> ComponentSpec:
@@ -245,3 +261,24 @@ class RhoClips:
         """InfoNCE, τ = 0.1, every clip a query against the other clips of its video (all ordered pairs), the
         other videos of the global batch (every rank's) as negatives (ρSimCLR)."""
         return ComponentSpec("info_nce", {"temperature": 0.1, "symmetric": True, "gather_across_ranks": True})
+
+
+def check_reversed_negatives(value: object, num_frames_per_clip: int) -> None:
+    """``reversed_negatives`` is a bool, and a reversed clip differs from its source (more than one frame)."""
+    if not isinstance(value, bool):
+        raise option_error("reversed_negatives", value, "must be true or false")
+    if value and num_frames_per_clip < 2:
+        raise option_error("reversed_negatives", value, "needs clips of at least 2 frames: a one-frame clip "
+                           "played backwards is itself")
+
+
+def temporal_views_example(
+    views: Sequence[torch.Tensor], plan: SamplePlan, *, reversed_negatives: bool
+) -> Example:
+    """The planned clips (each its own augmentation draw), then clip 1 reversed if ``reversed_negatives``."""
+    stacked = stack_views(views, plan)
+    if not reversed_negatives:
+        return example_from_plan(plan, stacked)
+    stacked, ids, groups = append_reversed(stacked, [v.instance for v in plan.views], sources=[0])
+    roles = (*(v.role for v in plan.views), REVERSED_ROLE)
+    return example_from_plan(plan, stacked, roles=roles, instance_ids=ids, augment_groups=groups)

@@ -40,7 +40,7 @@ import torch.nn.functional as F
 
 from temporal_ssl.errors import ConfigError, DatasetError
 from temporal_ssl.pretext.base import ComponentSpec
-from temporal_ssl.pretext.examples import example_from_plan
+from temporal_ssl.pretext.examples import REVERSED_ROLE, append_reversed, example_from_plan
 from temporal_ssl.pretext.motion import grey_frames, motion_weighted_starts
 from temporal_ssl.pretext.tracking.correlation_tracker import track_forward
 from temporal_ssl.pretext.tracking.patch_crops import crop_patches, enclosing_square, scale_box
@@ -202,7 +202,7 @@ class TrackingPretext:
         self._head_options = {"out_dim": embedding_dim, "hidden_dim": hidden_dim, "num_layers": 2,
                               "batch_norm": False}
         self.roles = (tuple(role for _ in range(tracks_per_sample) for role in ("anchor", "positive"))
-                      + ("reversed",) * (tracks_per_sample if reversed_negatives else 0))
+                      + (REVERSED_ROLE,) * (tracks_per_sample if reversed_negatives else 0))
 
     # ---- the Pretext protocol ------------------------------------------------------------------------------
 
@@ -380,14 +380,10 @@ class TrackingPretext:
         A reversed anchor is an instance of its own, so it is a negative of every view, and it shares its
         anchor's augmentation draw: only the order of its frames tells the two apart.
         """
-        views, ids, groups = list(tubes), list(ids), list(range(len(tubes)))
+        views, ids, groups = torch.stack(list(tubes)), list(ids), list(range(len(tubes)))
         if self.reversed_negatives:
-            first_free = max(ids) + 1
-            for slot in range(self.tracks_per_sample):
-                views.append(tubes[2 * slot].flip(0))
-                ids.append(first_free + slot)
-                groups.append(2 * slot)
-        return example_from_plan(plan, torch.stack(views), roles=self.roles, instance_ids=ids,
+            views, ids, groups = append_reversed(views, ids, sources=range(0, 2 * self.tracks_per_sample, 2))
+        return example_from_plan(plan, views, roles=self.roles, instance_ids=ids,
                                  augment_groups=groups)
 
     def _query_boxes(self, previous: np.ndarray, current: np.ndarray, following: np.ndarray,
