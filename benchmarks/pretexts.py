@@ -250,11 +250,21 @@ def read_rows(path: Path, samples: int) -> list[dict[str, Any]]:
     return [r for r in json.loads(path.read_text())["rows"] if r.get("samples") == samples]
 
 
-def save_row(path: Path, row: dict[str, Any]) -> None:
+def check_same_overrides(path: Path, overrides: list[str]) -> None:
+    """Refuse to mix runs made with other ``key=value`` overrides into a results file and its run folders."""
+    if not path.exists():
+        return
+    saved = json.loads(path.read_text()).get("overrides", [])
+    if saved != overrides:
+        raise SystemExit(f"error: '{path}' holds runs made with overrides {saved}, not {overrides}; give "
+                         "this variant its own --out")
+
+
+def save_row(path: Path, row: dict[str, Any], overrides: list[str]) -> None:
     """Add ``row`` to the results file under a lock: benchmarks of disjoint families may share one file."""
     with open(path.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        saved = json.loads(path.read_text()) if path.exists() else {"rows": []}
+        saved = json.loads(path.read_text()) if path.exists() else {"overrides": overrides, "rows": []}
         saved["rows"].append(row)
         partial = path.with_suffix(".partial")
         partial.write_text(json.dumps(saved, indent=2) + "\n")
@@ -266,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     results = args.json or args.out / "results.json"
     results.parent.mkdir(parents=True, exist_ok=True)
+    check_same_overrides(results, args.overrides)
     failures: list[str] = []
     for family, lr, seed in plan(args.families, args, results):
         rows = read_rows(results, args.samples)
@@ -282,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
             failures.append(f"{family} lr {lr:g} seed {seed}: {error}")
             print(f"error: {failures[-1]}", file=sys.stderr)
             continue
-        save_row(results, row)
+        save_row(results, row, args.overrides)
         print(f"   top-1 {100 * row['top1'][PRETRAINED]:.1f} vs random {100 * row['top1'][RANDOM_INIT]:.1f}, "
               f"held-out {100 * row['validation_top1']:.1f} ({row['wall_seconds'] / 60:.1f} min)", flush=True)
     rows = read_rows(results, args.samples)

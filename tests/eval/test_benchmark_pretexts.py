@@ -82,10 +82,18 @@ def test_table_reports_the_chosen_rate_with_means_per_seed_values_and_minutes() 
 
 def test_rows_of_another_budget_stay_in_the_file_but_out_of_the_benchmark(tmp_path: Path) -> None:
     results = tmp_path / "results.json"
-    tool.save_row(results, _row("opn", 1.5e-4, 0, 0.2, 0.1, samples=19_200))
-    tool.save_row(results, _row("opn", 1.5e-4, 0, 0.3, 0.1))
+    tool.save_row(results, _row("opn", 1.5e-4, 0, 0.2, 0.1, samples=19_200), [])
+    tool.save_row(results, _row("opn", 1.5e-4, 0, 0.3, 0.1), [])
     assert [r["top1"]["pretrained"] for r in tool.read_rows(results, tool.DEFAULT_SAMPLES)] == [0.3]
     assert len(json.loads(results.read_text())["rows"]) == 2
+
+
+def test_a_variant_is_refused_in_a_folder_made_with_other_overrides(tmp_path: Path) -> None:
+    results = tmp_path / "results.json"
+    tool.save_row(results, _row("cvrl", 5e-4, 0, 0.2, 0.1), ["augment.grayscale_prob=0.0"])
+    tool.check_same_overrides(results, ["augment.grayscale_prob=0.0"])
+    with pytest.raises(SystemExit, match="its own --out"):
+        tool.main(["--families", "cvrl", "--out", str(tmp_path), "pretext.options.reversed_negatives=true"])
 
 
 def test_curve_samples_the_log_at_a_tenth_half_and_end() -> None:
