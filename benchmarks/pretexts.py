@@ -75,6 +75,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--samples", type=int, default=DEFAULT_SAMPLES,
                         help="training samples per run (steps = samples / (batch x grad accumulation))")
     parser.add_argument("--supervised-steps", type=int, default=300)
+    parser.add_argument("--report-only", action="store_true",
+                        help="print the table of the finished runs and run nothing")
     parser.add_argument("--out", type=Path, default=Path("runs/benchmark_pretexts"), help="run folders")
     parser.add_argument("--json", type=Path, default=None, help="results file (default: OUT/results.json)")
     parser.add_argument("overrides", nargs="*", metavar="key=value", help="overrides for every config")
@@ -209,7 +211,7 @@ def table(rows: list[dict[str, Any]], grids: dict[str, list[float]], select_seed
     lines = ["| family | encoder | lr (held-out top-1 per rate) | pretrained top-1 | random init "
              "| supervised | margin | pretext at 10 / 50 / 100 % | pretrain min/run |",
              "|---|---|---|---|---|---|---|---|---|"]
-    for family in dict.fromkeys(r["family"] for r in rows):
+    for family in sorted(dict.fromkeys(r["family"] for r in rows), key=list(FAMILIES).index):
         tried = {r["lr"]: r for r in rows if r["family"] == family and r["seed"] == select_seed}
         grid = grids.get(family, sorted(tried))
         chosen = chosen_lr(rows, family, grid, select_seed)
@@ -241,6 +243,15 @@ def pretext_cell(row: dict[str, Any]) -> str:
     if accuracy is not None:
         return "acc. " + " / ".join(f"{100 * v:.1f}" for v in accuracy)
     return "loss " + " / ".join(f"{v:.3g}" for v in loss) if loss is not None else "-"
+
+
+def table_grids(rows: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, list[float]]:
+    """Per family the whole grid where it ran on the selection seed, else this command's rates for it."""
+    grids = {}
+    for family in dict.fromkeys(r["family"] for r in rows):
+        full = chosen_lr(rows, family, args.lr_grid, args.select_seed) is not None
+        grids[family] = list(args.lr_grid) if full else family_grid(family, args)
+    return grids
 
 
 def read_rows(path: Path, samples: int) -> list[dict[str, Any]]:
@@ -278,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     results.parent.mkdir(parents=True, exist_ok=True)
     check_same_overrides(results, args.overrides)
     failures: list[str] = []
-    for family, lr, seed in plan(args.families, args, results):
+    for family, lr, seed in [] if args.report_only else plan(args.families, args, results):
         rows = read_rows(results, args.samples)
         if any((r["family"], r["lr"], r["seed"]) == (family, lr, seed) for r in rows):
             continue
@@ -298,8 +309,7 @@ def main(argv: list[str] | None = None) -> int:
               f"held-out {100 * row['validation_top1']:.1f} ({row['wall_seconds'] / 60:.1f} min)", flush=True)
     rows = read_rows(results, args.samples)
     if rows:
-        grids = {f: family_grid(f, args) for f in dict.fromkeys(r["family"] for r in rows) if f in FAMILIES}
-        markdown = table(rows, grids, args.select_seed)
+        markdown = table(rows, table_grids(rows, args), args.select_seed)
         results.with_suffix(".md").write_text(markdown)
         print("\n" + markdown)
         print(f"results: {results} and {results.with_suffix('.md')}")

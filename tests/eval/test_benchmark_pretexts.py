@@ -109,3 +109,15 @@ def test_pretraining_seconds_add_up_the_segments_of_a_resumed_run(tmp_path: Path
     (tmp_path / "metrics.jsonl").write_text("\n".join(lines) + "\n{unfinished")
     assert tool.pretraining_seconds(tmp_path) == 600.0 + 400.0
     assert tool.pretraining_seconds(tmp_path / "missing") == 0.0
+
+
+def test_report_only_prints_the_table_in_family_order_without_running(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [_row("cvrl", 5e-4, 0, 0.2, 0.1), _row("default", 5e-4, 0, 0.4, 0.1)]
+    (tmp_path / "results.json").write_text(json.dumps({"overrides": [], "rows": rows}))
+    assert tool.main(["--report-only", "--fixed-lr", "--out", str(tmp_path)]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    assert [line.split(" | ")[0] for line in lines[1:]] == [
+        "| order: VCOP clip order, clips joined in time (the main job)", "| multi-view: CVRL temporal views"]
+    assert (tmp_path / "results.md").exists() and not (tmp_path / "default").exists()
