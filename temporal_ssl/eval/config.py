@@ -105,6 +105,8 @@ class LinearProbeConfig:
             ``weight_decay_grid`` on a held-out part of the training videos.
         weight_decay_grid: candidates for that choice.
         validation_fraction: fraction of training videos (per class) held out for the choice.
+        validation_folds: 1 = hold ``validation_fraction`` out once; k >= 2 = k-fold cross-validation, every
+            training video held out once, for a held-out accuracy with a fraction of the noise on small sets.
         max_iterations: L-BFGS iterations.
         epochs, lr, batch_size, momentum, warmup_epochs: the SGD solver's schedule.
     """
@@ -117,6 +119,7 @@ class LinearProbeConfig:
     weight_decay: float | None = None
     weight_decay_grid: tuple[float, ...] = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
     validation_fraction: float = 0.2
+    validation_folds: int = 1
     max_iterations: int = 300
     epochs: int = 100
     lr: float = 0.1
@@ -135,7 +138,7 @@ class LinearProbeConfig:
             raise ValueError(
                 f"linear_probe.validation_fraction must be in (0, 1), got {self.validation_fraction}"
             )
-        for key in ("max_iterations", "epochs", "batch_size"):
+        for key in ("validation_folds", "max_iterations", "epochs", "batch_size"):
             if getattr(self, key) < 1:
                 raise ValueError(f"linear_probe.{key} must be >= 1, got {getattr(self, key)}")
         if not self.lr > 0 or not 0 <= self.momentum < 1 or not 0 <= self.warmup_epochs < self.epochs:

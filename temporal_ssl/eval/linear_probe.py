@@ -4,9 +4,9 @@ The classifier minimises ``mean cross-entropy + weight_decay/2 · ‖W‖²`` (b
 samples (each training view, or each video's mean feature), with full-batch L-BFGS (strong Wolfe line search;
 the problem is convex, so a few hundred iterations suffice) or mini-batch SGD with a cosine schedule (for
 sample counts whose full batch does not fit in memory). When the weight decay is not fixed, it is chosen on a
-held-out part of the training videos (stratified by class; whole UCF101-style groups, so no near-duplicate is
-trained on), then the classifier is refit on all training videos. Standardisation statistics come from
-training samples only.
+held-out part of the training videos, or by k-fold cross-validation over them (stratified by class; whole
+UCF101-style groups, so no near-duplicate is trained on), then the classifier is refit on all training videos.
+Standardisation statistics come from training samples only.
 """
 
 from __future__ import annotations
@@ -203,6 +203,36 @@ def holdout_split(
     return np.flatnonzero(~held_mask), np.flatnonzero(held_mask)
 
 
+def group_folds(
+    labels: torch.Tensor, folds: int, *, seed: int, groups: Sequence[str] | None = None
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``folds`` splits ``(fit, held_out)`` holding every video out once: each class's groups are shuffled and
+    dealt in turn to the folds, whole, so every fold holds about ``1/folds`` of each class. A class with one
+    group is never held out (its fit would lose the class), as in :func:`holdout_split`."""
+    rng = np.random.default_rng(seed)
+    labels_np = labels.numpy()
+    group_of = np.asarray(groups if groups is not None else [str(i) for i in range(labels_np.shape[0])])
+    fold_of = np.full(labels_np.shape[0], -1)
+    for label in np.unique(labels_np):
+        members = np.flatnonzero(labels_np == label)
+        names = sorted(set(group_of[members].tolist()))
+        if len(names) < 2:
+            continue
+        start = int(rng.integers(folds))  # classes with fewer groups than folds do not all fill fold 0
+        for turn, name in enumerate(rng.permutation(names)):
+            fold_of[members[group_of[members] == name]] = (start + turn) % folds
+    return [(np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)) for k in range(folds)]
+
+
+def validation_splits(
+    labels: torch.Tensor, config: LinearProbeConfig, *, seed: int, groups: Sequence[str] | None = None
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The ``(fit, held_out)`` splits the weight decay is chosen on: one hold-out, or k folds."""
+    if config.validation_folds == 1:
+        return [holdout_split(labels, config.validation_fraction, seed=seed, groups=groups)]
+    return group_folds(labels, config.validation_folds, seed=seed, groups=groups)
+
+
 def _samples(
     features: torch.Tensor, labels: torch.Tensor, train_on: str
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -238,43 +268,48 @@ class LinearProbeResult:
 def choose_weight_decay(
     train: FeatureSet, *, num_classes: int, config: LinearProbeConfig, seed: int = 0
 ) -> dict[float, float]:
-    """Held-out video accuracy of each ``config.weight_decay_grid`` value (fit on the rest of ``train``)."""
-    fit_videos, held_videos = holdout_split(
-        train.labels, config.validation_fraction, seed=seed, groups=video_groups(train.paths)
-    )
-    if held_videos.size == 0:
+    """Held-out video accuracy of each ``config.weight_decay_grid`` value, each split fit on the rest of
+    ``train``; with k folds, the accuracy over every video held out in one of them."""
+    splits = validation_splits(train.labels, config, seed=seed, groups=video_groups(train.paths))
+    if not any(held.size for _, held in splits):
         logger.warning(
             "linear probe: every class has a single group of near-duplicate videos; holding out "
             "single videos instead, which favours weak regularisation (set linear_probe.weight_decay "
             "to fix it)"
         )
-        fit_videos, held_videos = holdout_split(train.labels, config.validation_fraction, seed=seed)
-    if held_videos.size == 0:
+        splits = validation_splits(train.labels, config, seed=seed)
+    if not any(held.size for _, held in splits):
         raise ValueError(
             "too few training videos to hold some out for choosing the weight decay; set "
             "linear_probe.weight_decay to a fixed value"
         )
-    fit_idx, held_idx = torch.from_numpy(fit_videos), torch.from_numpy(held_videos)
-    x_fit, y_fit = _samples(train.features[fit_idx], train.labels[fit_idx], config.train_on)
-    scaler = fit_scaler(x_fit, standardize=config.standardize, l2_normalize=config.l2_normalize)
-    x_fit = scaler(x_fit)
-    held_features = scaler(train.features[held_idx])
-    held_labels = train.labels[held_idx]
-    scores: dict[float, float] = {}
-    classifier: LinearClassifier | None = None
-    for weight_decay in sorted(config.weight_decay_grid, reverse=True):  # strong to weak: warm starts help
-        classifier = fit_linear_classifier(
-            x_fit,
-            y_fit,
-            num_classes=num_classes,
-            weight_decay=weight_decay,
-            config=config,
-            seed=seed,
-            init=classifier,
-        )
-        predictions = video_probabilities(classifier(held_features)).argmax(dim=1)
-        scores[weight_decay] = float((predictions == held_labels).float().mean())
-    return scores
+    grid = sorted(config.weight_decay_grid, reverse=True)  # strong to weak: warm starts help
+    correct = dict.fromkeys(grid, 0)
+    held_total = 0
+    for fit_videos, held_videos in splits:
+        if held_videos.size == 0:
+            continue
+        fit_idx, held_idx = torch.from_numpy(fit_videos), torch.from_numpy(held_videos)
+        x_fit, y_fit = _samples(train.features[fit_idx], train.labels[fit_idx], config.train_on)
+        scaler = fit_scaler(x_fit, standardize=config.standardize, l2_normalize=config.l2_normalize)
+        x_fit = scaler(x_fit)
+        held_features = scaler(train.features[held_idx])
+        held_labels = train.labels[held_idx]
+        classifier: LinearClassifier | None = None
+        for weight_decay in grid:
+            classifier = fit_linear_classifier(
+                x_fit,
+                y_fit,
+                num_classes=num_classes,
+                weight_decay=weight_decay,
+                config=config,
+                seed=seed,
+                init=classifier,
+            )
+            predictions = video_probabilities(classifier(held_features)).argmax(dim=1)
+            correct[weight_decay] += int((predictions == held_labels).sum())
+        held_total += held_videos.size
+    return {weight_decay: correct[weight_decay] / held_total for weight_decay in grid}
 
 
 def run_linear_probe(

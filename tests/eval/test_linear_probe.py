@@ -1,5 +1,6 @@
 """The linear probe: separable features reach 100 %, standardisation is fitted on train only and matters,
-held-out videos for the weight-decay choice never share a group with the fitted ones."""
+held-out videos for the weight-decay choice never share a group with the fitted ones, and k-fold
+cross-validation holds every video out once."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ import torch
 
 from temporal_ssl.eval.config import LinearProbeConfig
 from temporal_ssl.eval.features import FeatureSet
-from temporal_ssl.eval.linear_probe import fit_scaler, holdout_split, run_linear_probe, video_groups
+from temporal_ssl.eval.linear_probe import (
+    choose_weight_decay,
+    fit_scaler,
+    group_folds,
+    holdout_split,
+    run_linear_probe,
+    video_groups,
+)
 
 
 def blobs(
@@ -98,3 +106,39 @@ def test_videos_without_groups_are_held_out_one_by_one() -> None:
     labels = torch.tensor([0] * 10 + [1] * 10)
     fit, held = holdout_split(labels, 0.3, seed=0, groups=video_groups([f"/x/{i}.mp4" for i in range(20)]))
     assert len(held) == 6 and len(fit) == 14
+
+
+def test_folds_hold_every_video_out_once_with_groups_whole() -> None:
+    paths = [f"/d/C{c}/v_C{c}_g{g:02d}_c{k:02d}.avi" for c in range(3) for g in range(5) for k in range(4)]
+    paths += [f"/d/C3/v_C3_g00_c{k:02d}.avi" for k in range(4)]  # a class with a single group
+    labels = torch.tensor([c for c in range(3) for _ in range(20)] + [3] * 4)
+    groups = video_groups(paths)
+    folds = group_folds(labels, 5, seed=1, groups=groups)
+    assert len(folds) == 5
+    held = np.concatenate([h for _, h in folds])
+    assert sorted(held.tolist()) == list(range(60))  # every video of the split classes once; class 3 never
+    for fit, held_out in folds:
+        assert sorted(fit.tolist() + held_out.tolist()) == list(range(64))
+        assert not {groups[i] for i in fit} & {groups[i] for i in held_out}
+        for c in range(3):
+            assert int((labels[held_out] == c).sum()) == 4  # one whole group of each class per fold
+
+
+def test_cross_validated_choice_scores_every_training_video() -> None:
+    # Noisy blobs: an accuracy strictly between 0 and 1 that is a multiple of 1/61 (61 is prime) was scored
+    # on all 61 training videos.
+    train = blobs(61, 2, 3, 6, seed=2, spread=2.0)
+    one = choose_weight_decay(train, num_classes=3, config=LinearProbeConfig(weight_decay_grid=(1e-2, 1.0)))
+    five = choose_weight_decay(
+        train, num_classes=3, config=LinearProbeConfig(weight_decay_grid=(1e-2, 1.0), validation_folds=5)
+    )
+    assert set(five) == {1e-2, 1.0}
+    for accuracy in five.values():
+        assert 0 < accuracy < 1
+        assert accuracy * 61 == pytest.approx(round(accuracy * 61))
+    assert all(a * 12 == pytest.approx(round(a * 12)) for a in one.values())  # the single hold-out: 12 videos
+
+
+def test_folds_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="validation_folds"):
+        LinearProbeConfig(validation_folds=0)
