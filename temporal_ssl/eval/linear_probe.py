@@ -15,7 +15,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -184,23 +184,31 @@ def holdout_split(
     which is why UCF101's official splits keep groups apart). A class with one group keeps it for fitting.
     """
     rng = np.random.default_rng(seed)
-    labels_np = labels.numpy()
-    group_of = np.asarray(groups if groups is not None else [str(i) for i in range(labels_np.shape[0])])
-    held_mask = np.zeros(labels_np.shape[0], dtype=bool)
-    for label in np.unique(labels_np):
-        members = np.flatnonzero(labels_np == label)
-        names = sorted(set(group_of[members].tolist()))
-        if len(names) < 2:
-            continue
+    held_mask = np.zeros(labels.shape[0], dtype=bool)
+    for members, group_of, names in _splittable_classes(labels, groups):
         target = max(1, round(fraction * members.size))
         taken = 0
         for name in rng.permutation(names)[:-1]:  # never hold out every group of a class
             if taken >= target:
                 break
-            in_group = members[group_of[members] == name]
+            in_group = members[group_of == name]
             held_mask[in_group] = True
             taken += in_group.size
     return np.flatnonzero(~held_mask), np.flatnonzero(held_mask)
+
+
+def _splittable_classes(
+    labels: torch.Tensor, groups: Sequence[str] | None
+) -> Iterator[tuple[np.ndarray, np.ndarray, list[str]]]:
+    """Per class with at least two groups: its video positions, their groups and the sorted group names (a
+    class with one group stays whole in the fit, or the fit would lose the class)."""
+    labels_np = labels.numpy()
+    group_of = np.asarray(groups if groups is not None else [str(i) for i in range(labels_np.shape[0])])
+    for label in np.unique(labels_np):
+        members = np.flatnonzero(labels_np == label)
+        names = sorted(set(group_of[members].tolist()))
+        if len(names) >= 2:
+            yield members, group_of[members], names
 
 
 def group_folds(
@@ -210,17 +218,11 @@ def group_folds(
     dealt in turn to the folds, whole, so every fold holds about ``1/folds`` of each class. A class with one
     group is never held out (its fit would lose the class), as in :func:`holdout_split`."""
     rng = np.random.default_rng(seed)
-    labels_np = labels.numpy()
-    group_of = np.asarray(groups if groups is not None else [str(i) for i in range(labels_np.shape[0])])
-    fold_of = np.full(labels_np.shape[0], -1)
-    for label in np.unique(labels_np):
-        members = np.flatnonzero(labels_np == label)
-        names = sorted(set(group_of[members].tolist()))
-        if len(names) < 2:
-            continue
+    fold_of = np.full(labels.shape[0], -1)
+    for members, group_of, names in _splittable_classes(labels, groups):
         start = int(rng.integers(folds))  # classes with fewer groups than folds do not all fill fold 0
         for turn, name in enumerate(rng.permutation(names)):
-            fold_of[members[group_of[members] == name]] = (start + turn) % folds
+            fold_of[members[group_of == name]] = (start + turn) % folds
     return [(np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)) for k in range(folds)]
 
 
