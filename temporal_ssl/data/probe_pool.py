@@ -220,12 +220,18 @@ def _run_pool(items: list[_Item], workers: int, probe: Callable[[str], ProbeOutc
                                initargs=(board, counter))
     try:
         while queue or in_flight:
+            broken = False
             while queue and len(in_flight) < workers:
                 chunk = queue.popleft()
-                in_flight[pool.submit(_probe_chunk, probe, [(n, items[n][0]) for n in chunk])] = chunk
+                try:
+                    future = pool.submit(_probe_chunk, probe, [(n, items[n][0]) for n in chunk])
+                except BrokenProcessPool:  # a worker died since the last wait: this chunk never started
+                    queue.appendleft(chunk)
+                    broken = True
+                    break
+                in_flight[future] = chunk
             done, _ = wait(in_flight, timeout=None if timeout_s is None else min(1.0, timeout_s / 4),
                            return_when=FIRST_COMPLETED)
-            broken = False
             for future in done:
                 try:
                     outcomes = future.result()

@@ -250,6 +250,33 @@ def test_a_dying_worker_costs_only_its_file_when_files_are_probed_in_chunks(corp
                for path in files if path != files[25])
 
 
+def test_a_pool_that_breaks_between_waits_is_recovered_not_raised(corpus: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker can die after one wait and before the next submit; the submit then refuses the chunk."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    submits, refusals = [], []
+
+    class BreaksOnce(ProcessPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+            submits.append(args[1])
+            if len(submits) == 3:  # the first wait has returned: refuse one chunk, as a broken pool does
+                refusals.append(args[1])
+                raise BrokenProcessPool("a worker died")
+            return super().submit(fn, *args, **kwargs)
+
+    monkeypatch.setattr(probing, "ProcessPoolExecutor", BreaksOnce)
+    source = sorted((corpus / "videos").rglob("*.mp4"))[0]
+    files = []
+    for number in range(24):
+        shutil.copy(source, tmp_path / f"copy_{number}.mp4")
+        files.append(str(tmp_path / f"copy_{number}.mp4"))
+    results = probing.probe_files(files, workers=2, progress=False)
+    assert refusals  # the refusal happened, and every file was still probed, none quarantined
+    assert sorted(results) == sorted(files) and all(r.metadata is not None for r in results.values())
+
+
 def test_unknown_verify_backend_is_refused_before_probing(corpus: Path, probe_calls: list[str]) -> None:
     from temporal_ssl.errors import ConfigError
 
