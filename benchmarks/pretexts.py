@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from temporal_ssl.atomic_write import write_text_atomic
 from temporal_ssl.engine.metrics_log import read_metrics
 from temporal_ssl.engine.pretrain_config import PretrainConfig, load_pretrain_config
 from temporal_ssl.engine.signals import TrainingStopped
@@ -280,9 +281,7 @@ def save_row(path: Path, row: dict[str, Any], overrides: list[str]) -> None:
         fcntl.flock(lock, fcntl.LOCK_EX)
         saved = json.loads(path.read_text()) if path.exists() else {"overrides": overrides, "rows": []}
         saved["rows"].append(row)
-        partial = path.with_suffix(".partial")
-        partial.write_text(json.dumps(saved, indent=2) + "\n")
-        partial.replace(path)
+        write_text_atomic(path, json.dumps(saved, indent=2) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import yaml
 
+from temporal_ssl.atomic_write import write_text_atomic
 from temporal_ssl.errors import ConfigError
 from temporal_ssl.registry import check_keys, closest_match
 
@@ -219,11 +220,6 @@ def save_config(config: Any, path: str | Path) -> Path:
     """Write the resolved config as YAML with a header recording the git commit and library versions."""
     import torch  # deferred: config.py must stay importable without torch for tooling
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     header = {"git_commit": git_commit(), "torch": torch.__version__}
     text = "# " + json.dumps(header) + "\n" + yaml.safe_dump(to_dict(config), sort_keys=False)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-    return path
+    return write_text_atomic(path, text)

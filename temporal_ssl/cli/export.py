@@ -17,6 +17,7 @@ import argparse
 import json
 from pathlib import Path
 
+from temporal_ssl.atomic_write import write_text_atomic
 from temporal_ssl.cli.failure import report_failure
 from temporal_ssl.engine.checkpoint import save_atomic
 from temporal_ssl.errors import TemporalSSLError
@@ -54,8 +55,6 @@ def main(argv: list[str] | None = None) -> int:
         return report_failure(error)
     save_atomic(state, args.out)
     meta_path = Path(f"{args.out}.json")
-    tmp = meta_path.with_name(f".{meta_path.name}.tmp")
-    tmp.write_text(json.dumps(description, indent=2) + "\n")
-    tmp.replace(meta_path)
+    write_text_atomic(meta_path, json.dumps(description, indent=2) + "\n")
     print(f"wrote {args.out} ({args.format} format, {len(state)} tensors) and {meta_path}")
     return 0

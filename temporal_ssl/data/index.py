@@ -12,7 +12,6 @@ in filtered views, so ``view[i].index`` need not equal ``i``.
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -21,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from temporal_ssl.atomic_write import atomic_open
 from temporal_ssl.data.quarantine import DroppedVideo, MissingVideo, QuarantinedVideo, summarize_reasons
 from temporal_ssl.data.record_table import RecordTable, is_table_file
 from temporal_ssl.errors import DatasetError
@@ -147,11 +147,9 @@ class VideoIndex:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".jsonl":
-            tmp = path.with_name(path.name + ".tmp")
-            with open(tmp, "w", encoding="utf-8") as handle:
+            with atomic_open(path) as handle:
                 for record in self.records:
                     handle.write(json.dumps(record_to_dict(record), separators=(",", ":")) + "\n")
-            os.replace(tmp, path)
         else:
             self.records.save(path, {
                 "classes": list(self.classes), "format": self.format, "root": self.root,

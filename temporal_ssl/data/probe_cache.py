@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from temporal_ssl.atomic_write import atomic_open
 from temporal_ssl.types import VideoMetadata
 
 logger = logging.getLogger(__name__)
@@ -107,12 +107,10 @@ class ProbeCache:
         """Rewrite the file without superseded lines, atomically, when they make up over half of it."""
         if self._num_lines <= 2 * (len(self._raw) + 1):
             return
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as handle:
+        with atomic_open(self.path) as handle:
             handle.write(json.dumps({"temporal_ssl_probe_cache": CACHE_VERSION}) + "\n")
             for *_, line in self._raw.values():
                 handle.write(line + "\n")
-        os.replace(tmp, self.path)
         self._num_lines = len(self._raw) + 1
 
     def _load(self) -> None:

@@ -8,11 +8,12 @@ and *dropped* videos were decodable but removed by a filter the user asked for (
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from temporal_ssl.atomic_write import atomic_open
 
 
 @dataclass(frozen=True)
@@ -41,14 +42,10 @@ class DroppedVideo:
 
 def write_jsonl(items: Iterable[QuarantinedVideo | MissingVideo | DroppedVideo], path: str | Path) -> Path:
     """Write one JSON object per item, atomically (a temporary file renamed into place)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
+    with atomic_open(path) as handle:
         for item in items:
             handle.write(json.dumps(asdict(item)) + "\n")
-    os.replace(tmp, path)
-    return path
+    return Path(path)
 
 
 def summarize_reasons(reasons: Sequence[str], *, limit: int = 5) -> list[tuple[str, int]]:

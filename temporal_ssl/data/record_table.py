@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import json
 import mmap
-import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, overload
 
 import numpy as np
 
+from temporal_ssl.atomic_write import atomic_open
 from temporal_ssl.errors import DatasetError
 from temporal_ssl.frame_table import FrameTable
 from temporal_ssl.types import CameraStream, VideoMetadata, VideoRecord
@@ -110,14 +110,12 @@ class RecordTable(Sequence[VideoRecord]):
         encoded = json.dumps(header).encode()
         if len(MAGIC) + 8 + len(encoded) > data_start:
             raise AssertionError("index header outgrew its reserved space")
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as handle:
+        with atomic_open(path, "wb") as handle:
             handle.write(MAGIC + len(encoded).to_bytes(8, "little") + encoded)
             handle.write(b"\0" * (data_start - handle.tell()))
             for array in arrays.values():
                 data = np.ascontiguousarray(array).tobytes()
                 handle.write(data + b"\0" * (_aligned(len(data)) - len(data)))
-        os.replace(tmp, path)
         return path
 
     # -- sequence -----------------------------------------------------------------------------------------

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import pickle
 import random
 import re
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from temporal_ssl.atomic_write import atomic_open
 from temporal_ssl.errors import CheckpointError, ConfigError
 
 logger = logging.getLogger(__name__)
@@ -39,32 +38,10 @@ def checkpoint_path(directory: str | Path, step: int) -> Path:
 
 
 def save_atomic(obj: Any, path: str | Path) -> Path:
-    """``torch.save`` ``obj`` to ``path`` through a temp file, fsync and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(obj, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
-    _fsync_directory(path.parent)
-    return path
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename itself durable (POSIX); silently skipped where directories cannot be opened."""
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    """``torch.save`` ``obj`` to ``path`` atomically and durably (temp file, fsync, ``os.replace``)."""
+    with atomic_open(path, "wb", durable=True) as handle:
+        torch.save(obj, handle)
+    return Path(path)
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:

@@ -14,7 +14,6 @@ import importlib.util
 import json
 import logging
 import math
-import os
 import resource
 import sys
 import time
@@ -25,6 +24,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
+from temporal_ssl.atomic_write import write_text_atomic
 from temporal_ssl.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -167,9 +167,7 @@ def truncate_metrics(path: Path, *, after_step: int) -> None:
     if not path.is_file():
         return
     kept = [r for r in read_metrics(path) if r.get("step", 0) <= after_step]
-    tmp = path.with_suffix(".jsonl.tmp")
-    tmp.write_text("".join(json.dumps(r) + "\n" for r in kept))
-    os.replace(tmp, path)
+    write_text_atomic(path, "".join(json.dumps(r) + "\n" for r in kept))
 
 
 def plot_loss_curve(metrics_path: Path, png_path: Path) -> Path | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
 import time
 from collections.abc import Mapping, Sequence
@@ -23,6 +22,7 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
+from temporal_ssl.atomic_write import write_text_atomic
 from temporal_ssl.engine.checkpoint import load_checkpoint
 from temporal_ssl.engine.distributed import DistributedContext
 from temporal_ssl.engine.health import final_accuracy, warn_if_at_chance
@@ -233,7 +233,5 @@ def _finish(
         "chance_accuracy": 1.0 / num_classes if num_classes else None,
         "wall_seconds": wall_seconds,
     }
-    tmp = output_dir / "summary.json.tmp"
-    tmp.write_text(json.dumps(summary, indent=2) + "\n")
-    os.replace(tmp, output_dir / "summary.json")
+    write_text_atomic(output_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     return result

@@ -9,13 +9,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 import platform
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from temporal_ssl.atomic_write import write_text_atomic
 from temporal_ssl.config import git_commit
 from temporal_ssl.eval.results import (
     SCHEMA_VERSION,
@@ -115,8 +115,4 @@ def results_document(result: EvalResult) -> dict[str, Any]:
 
 def write_results_json(result: EvalResult, path: str | Path) -> Path:
     """Write ``results.json`` atomically (a reader never sees half a file)."""
-    path = Path(path)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(results_document(result), indent=2, allow_nan=False) + "\n")
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(path, json.dumps(results_document(result), indent=2, allow_nan=False) + "\n")

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from temporal_ssl.atomic_write import write_text_atomic
 from temporal_ssl.config import apply_overrides, from_dict, load_yaml, merge
 from temporal_ssl.config_files import resolve_config
 from temporal_ssl.data.index import VideoIndex
@@ -182,11 +183,7 @@ def recipe_document(result: EvalResult, steps: list[tuple[EvalStep, EvalResult]]
 
 def write_json(path: Path, document: Any) -> Path:
     """Write ``document`` as JSON atomically (a reader never sees half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(path, json.dumps(document, indent=2, allow_nan=False) + "\n")
 
 
 def log_report(step: str, dataset: str, report: dict[str, Any]) -> None:

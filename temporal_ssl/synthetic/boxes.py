@@ -36,6 +36,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from temporal_ssl.atomic_write import write_text_atomic
 from temporal_ssl.errors import DatasetError
 
 BOXES_FORMAT = "temporal_ssl.synthetic.boxes/1"
@@ -121,10 +122,7 @@ def save_boxes(path: str | Path, scene: SceneBoxes) -> Path:
     document = {"format": BOXES_FORMAT, "num_frames": scene.num_frames, "height": scene.height,
                 "width": scene.width, "fps": scene.fps, "cameras": cameras}
     path = Path(path)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(document, separators=(",", ":")))
-    partial.replace(path)
-    return path
+    return write_text_atomic(path, json.dumps(document, separators=(",", ":")))
 
 
 def _boxes_to_json(boxes: np.ndarray) -> list[list[float] | None]:

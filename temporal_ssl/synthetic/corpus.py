@@ -7,11 +7,14 @@ second call with the same options reuses the files, different options regenerate
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import json
 import logging
 import multiprocessing
 import shutil
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from temporal_ssl.atomic_write import write_text_atomic
 from temporal_ssl.config import to_dict
 from temporal_ssl.cpus import usable_cpus
 from temporal_ssl.errors import DatasetError
@@ -115,7 +119,8 @@ def generate_corpus(
     """Generate the corpus under ``root``, or reuse it when ``root/corpus.json`` records the same options.
 
     A corpus made with other options (or by another generator version) is deleted and regenerated; a run that
-    was interrupted resumes. ``root`` must be empty or hold a corpus made by this function.
+    was interrupted resumes. ``root`` must be empty or hold a corpus made by this function. Jobs that ask for
+    the same ``root`` at once take turns: one generates, the others wait and reuse its files.
 
     Args:
         root: the corpus folder (created if missing).
@@ -125,6 +130,25 @@ def generate_corpus(
     """
     options = options or CorpusOptions()
     root = Path(root)
+    with _corpus_lock(root):
+        return _generate(root, options, workers=workers, progress=progress)
+
+
+@contextlib.contextmanager
+def _corpus_lock(root: Path) -> Iterator[None]:
+    """Hold ``.<root name>.lock`` beside ``root``: a second job asking for the same corpus waits for the first
+    to finish it, then reuses it, instead of rendering the same scenes again beside it."""
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with open(root.with_name(f".{root.name}.lock"), "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            logger.warning("another process is generating the synthetic corpus at %s; waiting for it", root)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield  # closing the file releases the lock
+
+
+def _generate(root: Path, options: CorpusOptions, *, workers: int | None, progress: bool) -> CorpusPaths:
     names = class_names(options.num_classes)
     clips = labeled_clips(names, num_train_per_class=options.num_train_per_class,
                           num_test_per_class=options.num_test_per_class,
@@ -195,10 +219,7 @@ def _clear(root: Path, existing: dict[str, Any] | None) -> None:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial_path = path.with_name(path.name + ".partial")
-    partial_path.write_text(json.dumps(data, indent=2))
-    partial_path.replace(path)
+    write_text_atomic(path, json.dumps(data, indent=2))
 
 
 def _task_output(paths: CorpusPaths, task: tuple[Any, ...]) -> Path:

@@ -24,6 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from temporal_ssl.atomic_write import write_text_atomic
+
 MANIFEST_NAME = "corpus.json"
 SYNC_NAME = "sync.json"
 SCENE_BOXES_NAME = "boxes.json"
@@ -85,21 +87,14 @@ def write_split_files(
     paths = []
     for name, lines in (("classInd.txt", class_lines), ("trainlist01.txt", train_lines),
                         ("testlist01.txt", test_lines)):
-        paths.append(_write_text(splits_dir / name, "".join(line + "\n" for line in lines)))
+        paths.append(write_text_atomic(splits_dir / name, "".join(line + "\n" for line in lines)))
     return paths[0], paths[1], paths[2]
 
 
 def write_sync(path: Path, offsets_seconds: Sequence[float]) -> Path:
     """``sync.json``: each camera's start time in scene seconds."""
     offsets = {f"cam{k}": round(float(v), 6) for k, v in enumerate(offsets_seconds)}
-    return _write_text(path, json.dumps({"offsets_seconds": offsets}))
-
-
-def _write_text(path: Path, text: str) -> Path:
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text)
-    partial.replace(path)
-    return path
+    return write_text_atomic(path, json.dumps({"offsets_seconds": offsets}))
 
 
 @dataclass(frozen=True)

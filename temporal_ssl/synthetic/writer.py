@@ -23,6 +23,8 @@ import av
 import numpy as np
 from av.video.stream import VideoStream
 
+from temporal_ssl.atomic_write import atomic_path
+
 Codec = Literal["h264", "h264_intra", "mpeg4"]
 
 CODEC_EXTENSIONS: dict[str, str] = {"h264": ".mp4", "h264_intra": ".mp4", "mpeg4": ".avi"}
@@ -54,8 +56,7 @@ def encode_video(path: str | Path, frames: np.ndarray, *, codec: Codec = "h264",
     path = Path(path)
     encoder, options = _ENCODERS[codec]
     container_format = _CONTAINERS.get(path.suffix.lower(), "mp4")
-    partial = path.with_name(path.name + ".partial")
-    with av.open(str(partial), "w", format=container_format) as container:
+    with atomic_path(path) as partial, av.open(str(partial), "w", format=container_format) as container:
         stream = cast(VideoStream, container.add_stream(encoder, rate=fps))
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.options = dict(options)
@@ -65,5 +66,4 @@ def encode_video(path: str | Path, frames: np.ndarray, *, codec: Codec = "h264",
             if packets:
                 container.mux(packets)
         container.mux(stream.encode())
-    partial.replace(path)
     return path

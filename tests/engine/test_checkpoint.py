@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -49,12 +50,13 @@ def test_crash_before_rename_never_shows_a_half_file_under_a_final_name(
     def killed(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt  # e.g. a second Ctrl-C arriving during the write
 
-    monkeypatch.setattr(ckpt.os, "replace", killed)
+    monkeypatch.setattr(os, "replace", killed)
     with pytest.raises(KeyboardInterrupt):
         ckpt.save_atomic(_state(2.0), ckpt.checkpoint_path(tmp_path, 2))
     monkeypatch.undo()
     assert not ckpt.checkpoint_path(tmp_path, 2).exists()
     assert ckpt.find_latest_checkpoint(tmp_path) == ckpt.checkpoint_path(tmp_path, 1)
+    assert not list(tmp_path.glob("*.tmp"))
 
 
 def test_latest_checkpoint_ignores_stray_temp_files(tmp_path: Path) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import logging
 import re
+import threading
 from pathlib import Path
 
 import av
@@ -159,6 +162,25 @@ def test_reuse_resume_and_regenerate(tmp_path: Path) -> None:
     fewer = CorpusOptions(**{**bigger.__dict__, "num_pretrain_scenes": 1})
     generate_corpus(root, fewer, workers=1, progress=False)
     assert sorted(p.name for p in (root / "pretrain").iterdir()) == ["scene_000000"]  # old scenes removed
+
+
+def test_jobs_asking_for_one_corpus_at_once_take_turns(corpus: CorpusPaths, tmp_path: Path,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    """While one job holds the corpus, a second waits without writing, then gets the same files."""
+    root = tmp_path / "shared"
+    lock = open(tmp_path / ".shared.lock", "a")  # another job holding the corpus
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    results: list[CorpusPaths] = []
+    second = threading.Thread(target=lambda: results.append(generate_corpus(root, OPTIONS, workers=1,
+                                                                            progress=False)))
+    with caplog.at_level(logging.WARNING, logger="temporal_ssl.synthetic.corpus"):
+        second.start()
+        second.join(timeout=1.0)
+        assert second.is_alive() and not root.exists()
+        lock.close()  # the first job is done
+        second.join()
+    assert "waiting for it" in caplog.text and len(results) == 1
+    assert _digest(root) == _digest(corpus.root)
 
 
 def test_refuses_a_folder_that_is_not_a_corpus(tmp_path: Path) -> None:
