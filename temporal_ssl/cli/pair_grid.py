@@ -89,6 +89,7 @@ def feed(pretext: Pretext, plan: SamplePlan, decoded: Sequence[torch.Tensor],
     """
     example = pretext.make_example(list(decoded), plan, copy.deepcopy(rng))
     tracks = None
+    sources: list[tuple[int, tuple[int, ...], tuple[Box, ...] | None]]
     if isinstance(pretext, TrackingPretext) and plan.views[0].role == WINDOW_ROLE:
         frames = decoded[0]
         meta = plan.record.metadata
@@ -104,8 +105,8 @@ def feed(pretext: Pretext, plan: SamplePlan, decoded: Sequence[torch.Tensor],
         sources = [(v.camera, v.frame_indices, v.boxes) for v in plan.views]
     pairs = len(sources)
     while len(sources) < len(example.views):  # reversed anchors: anchor ``k`` (view 2k) played backwards
-        camera, frames, boxes = sources[2 * (len(sources) - pairs)]
-        sources.append((camera, frames[::-1], None if boxes is None else boxes[::-1]))
+        camera, indices, boxes = sources[2 * (len(sources) - pairs)]
+        sources.append((camera, indices[::-1], None if boxes is None else boxes[::-1]))
     views = [ModelView(role, int(instance), camera, tuple(frames), None if boxes is None else tuple(boxes),
                        _pixels(example, i))
              for i, (role, instance, (camera, frames, boxes)) in enumerate(

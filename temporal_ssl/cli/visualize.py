@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -105,7 +106,7 @@ def data_config(data: str | None, section: dict[str, object] | None, num_samples
     return cfg
 
 
-def sample(pretext: Pretext, records: list[VideoRecord], count: int,
+def sample(pretext: Pretext, records: Sequence[VideoRecord], count: int,
            rng: np.random.Generator) -> list[FedSample]:
     """``count`` random records (too-short videos are skipped): plan, decode, and the example views."""
     samples: list[FedSample] = []

@@ -14,6 +14,7 @@ from typing import Any
 
 from temporal_ssl.config import merge
 from temporal_ssl.data.index import VideoIndex
+from temporal_ssl.data.record_table import RecordTable
 from temporal_ssl.types import VideoRecord
 
 
@@ -99,4 +100,6 @@ def spread_over_classes(records: list[VideoRecord], count: int) -> list[VideoRec
 def smoke_index(index: VideoIndex, count: int, path: Path) -> Path:
     """Save ``count`` records of ``index`` (spread over classes) as an index file for ``format: index``."""
     kept = spread_over_classes(list(index.records), count)
-    return VideoIndex(tuple(kept), index.classes, format=index.format, root=index.root).save(path)
+    kept_index = VideoIndex(RecordTable.from_records(tuple(kept)), index.classes, format=index.format,
+                            root=index.root)
+    return kept_index.save(path)
