@@ -28,14 +28,14 @@ def atomic_path(path: str | Path, *, durable: bool = False) -> Iterator[Path]:
     try:
         yield tmp
         if durable:
-            _fsync(tmp, os.O_RDONLY)
+            _fsync(tmp)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     if durable:
         with contextlib.suppress(OSError):  # folders cannot be opened everywhere; the rename still happened
-            _fsync(path.parent, os.O_RDONLY)
+            _fsync(path.parent)
 
 
 @contextlib.contextmanager
@@ -56,8 +56,8 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     return Path(path)
 
 
-def _fsync(path: Path, flags: int) -> None:
-    fd = os.open(path, flags)
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
