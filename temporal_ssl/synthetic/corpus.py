@@ -143,7 +143,8 @@ def _corpus_lock(root: Path) -> Iterator[None]:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            logger.warning("another process is generating the synthetic corpus at %s; waiting for it", root)
+            logger.warning("another process is generating or checking the synthetic corpus at %s; "
+                           "waiting for it", root)
             fcntl.flock(lock, fcntl.LOCK_EX)
         yield  # closing the file releases the lock
 
